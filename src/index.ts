@@ -1,1 +1,12 @@
-export {};
+// async-grpc: the public surface of the async core.
+export {
+  StatusCode,
+  Metadata,
+  RpcError,
+  type MetadataValue,
+  type MetadataInit,
+} from "./wire/index.js";
+export { ConnectivityState, type ChannelOptions } from "./transport/index.js";
+export * from "./client/index.js";
+export * from "./server/index.js";
+export { VERSION } from "./version.js";

@@ -1,0 +1,24 @@
+import type { MetadataInit } from "../wire/index.js";
+
+/**
+ * Per-call options (the keyword arguments of gRPC Python's multi-callables).
+ * `timeoutMs` is relative, `deadline` absolute (a Date or epoch milliseconds);
+ * when both are given the earlier wins.
+ */
+export interface CallOptions {
+  timeoutMs?: number;
+  deadline?: Date | number;
+  metadata?: MetadataInit;
+  /** Aborting cancels the call: RST_STREAM on the wire, CANCELLED to the caller. */
+  signal?: AbortSignal;
+  /** Queue the call while the channel is not READY instead of failing fast with UNAVAILABLE. */
+  waitForReady?: boolean;
+  /** Message compression for this call's requests: "identity", "gzip" or "deflate". */
+  compression?: string;
+}
+
+/** How a method's messages become bytes and back; both default to raw bytes. */
+export interface MethodSerializers<Req, Res> {
+  requestSerializer?: (request: Req) => Uint8Array;
+  responseDeserializer?: (bytes: Uint8Array) => Res;
+}

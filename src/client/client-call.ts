@@ -1,0 +1,591 @@
+import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http2";
+import { http2Constants, MessageQueue, MessageReader, type ClientConnection } from "../transport/index.js";
+import {
+  ACCEPT_ENCODING_HEADER,
+  decodeStatusMessage,
+  encodeTimeout,
+  frameMessage,
+  getCompressor,
+  http2ErrorCodeToStatus,
+  httpStatusToCode,
+  Metadata,
+  parseStatusCode,
+  RpcError,
+  StatusCode,
+  type Compressor,
+} from "../wire/index.js";
+import type { CallOptions } from "./call-options.js";
+import { DeadlineTimer, resolveDeadline } from "./deadline.js";
+
+/** What a call needs from its channel. */
+export interface CallHost {
+  readonly scheme: "http" | "https";
+  readonly authority: string;
+  readonly userAgent: string;
+  readonly maxReceiveMessageLength: number;
+  readonly maxSendMessageLength: number;
+  readonly defaultCompression: Compressor | undefined;
+  /** Hands the call a READY connection (`call.begin`) or fails it (`call.failToStart`). */
+  startCall(call: ClientCall<never, never>): void;
+  endCall(call: ClientCall<never, never>): void;
+}
+
+/** A method as the channel sees it: a path plus a serializer and a deserializer. */
+export interface Method<Req, Res> {
+  readonly path: string;
+  readonly serialize: (request: Req) => Uint8Array;
+  readonly deserialize: (bytes: Uint8Array) => Res;
+}
+
+/** Returned by `read()` once a stream has no more messages (gRPC Python `grpc.aio.EOF`). */
+export const EOF: unique symbol = Symbol("async-grpc.EOF");
+export type EOF = typeof EOF;
+
+type DoneCallback<C> = (call: C) => void;
+
+// Responses are buffered up to this many bytes before the HTTP/2 stream is paused;
+// beyond it, flow control holds the peer back.
+const READ_HIGH_WATER_BYTES = 256 * 1024;
+const RESOLVED = Promise.resolve();
+
+/**
+ * The state machine shared by the four call kinds: one HTTP/2 stream, its deadline,
+ * cancellation, message framing and the final status. Subclasses decide which of
+ * `write`/`read`/awaiting they expose.
+ */
+export abstract class ClientCall<Req, Res> {
+  protected stream: ClientHttp2Stream | undefined;
+  private finished = false;
+  private statusCode: StatusCode = StatusCode.UNKNOWN;
+  private statusDetails = "";
+  private failure: RpcError | undefined;
+  private receivedStatus: StatusCode | undefined;
+  private receivedDetails = "";
+  private headersRaw: IncomingHttpHeaders | undefined;
+  private trailersRaw: IncomingHttpHeaders | undefined;
+  private initialMd: Metadata | undefined;
+  private trailingMd: Metadata | undefined;
+  private reader: MessageReader | undefined;
+  private readonly deadline: number | undefined;
+  private timer: DeadlineTimer | undefined;
+  private readonly signal: AbortSignal | undefined;
+  private abortListener: (() => void) | undefined;
+  private readonly metadata: Metadata | undefined;
+  private readonly compressor: Compressor | undefined;
+  private finishWaiters: (() => void)[] | undefined;
+  private headerWaiters: (() => void)[] | undefined;
+  private doneCallbacks: DoneCallback<this>[] | undefined;
+  /** The caller's stack, appended to errors so they point at the call site. */
+  private readonly callerStack: { stack?: string };
+  readonly waitForReady: boolean;
+
+  // Writing.
+  private pendingFrames: (Buffer | Promise<Buffer>)[] | undefined = [];
+  private writesDone = false;
+  private writeChain: Promise<void> | undefined;
+  private drainWaiters: { resolve: () => void; reject: (e: Error) => void }[] | undefined;
+  private startWaiters: { resolve: () => void; reject: (e: Error) => void }[] | undefined;
+
+  // Reading: a queue for streaming responses, one slot for a single response.
+  protected queue: MessageQueue<Res> | undefined;
+  protected response: Res | undefined;
+  private responses = 0;
+
+  constructor(
+    protected readonly host: CallHost,
+    protected readonly method: Method<Req, Res>,
+    options: CallOptions | undefined,
+    streamingResponse: boolean,
+  ) {
+    this.callerStack = {};
+    Error.captureStackTrace(this.callerStack, new.target);
+    this.waitForReady = options?.waitForReady === true;
+    this.deadline = options ? resolveDeadline(options.timeoutMs, options.deadline) : undefined;
+    const md = options?.metadata;
+    this.metadata = md === undefined ? undefined : md instanceof Metadata ? md : new Metadata(md);
+    const compression = options?.compression;
+    if (compression !== undefined) {
+      const c = getCompressor(compression);
+      if (!c) throw new TypeError(`Unsupported compression ${compression}`);
+      this.compressor = c.name === "identity" ? undefined : c;
+    } else {
+      this.compressor = host.defaultCompression;
+    }
+    if (streamingResponse) this.queue = new MessageQueue<Res>(READ_HIGH_WATER_BYTES, () => this.stream?.resume());
+    this.signal = options?.signal;
+  }
+
+  /** Called by the multi-callable once the subclass is constructed. */
+  protected launch(): void {
+    const signal = this.signal;
+    if (signal) {
+      if (signal.aborted) {
+        this.finish(StatusCode.CANCELLED, abortDetails(signal));
+        return;
+      }
+      this.abortListener = () => this.abort(StatusCode.CANCELLED, abortDetails(signal));
+      signal.addEventListener("abort", this.abortListener, { once: true });
+    }
+    if (this.deadline !== undefined) {
+      if (this.deadline <= Date.now()) {
+        this.finish(StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded");
+        return;
+      }
+      this.timer = new DeadlineTimer(this.deadline, () => this.abort(StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded"));
+    }
+    this.host.startCall(this as unknown as ClientCall<never, never>);
+  }
+
+  // ---- transport side -------------------------------------------------------
+
+  /** Opens the HTTP/2 stream on a READY connection. */
+  begin(connection: ClientConnection, session: ClientHttp2Session): void {
+    if (this.finished) return;
+    const host = this.host;
+    const headers: OutgoingHttpHeaders = {
+      ":method": "POST",
+      ":scheme": host.scheme,
+      ":path": this.method.path,
+      ":authority": host.authority,
+      "content-type": "application/grpc",
+      te: "trailers",
+      "user-agent": host.userAgent,
+      "grpc-accept-encoding": ACCEPT_ENCODING_HEADER,
+    };
+    if (this.deadline !== undefined) headers["grpc-timeout"] = encodeTimeout(this.deadline - Date.now());
+    if (this.compressor) headers["grpc-encoding"] = this.compressor.name;
+    if (this.metadata) this.metadata.toHttp2Headers(headers as Record<string, string | string[]>);
+    let stream: ClientHttp2Stream;
+    try {
+      stream = connection.request(session, headers);
+    } catch (err) {
+      this.finish(StatusCode.UNAVAILABLE, `Failed to start call: ${errorMessage(err)}`, err);
+      return;
+    }
+    this.stream = stream;
+    stream.on("response", this.onResponse);
+    stream.on("data", this.onData);
+    stream.on("trailers", this.onTrailers);
+    stream.on("close", this.onClose);
+    stream.on("error", ignore);
+    this.flushPending(stream);
+  }
+
+  /** The channel could not provide a connection. */
+  failToStart(code: StatusCode, details: string, cause?: unknown): void {
+    this.finish(code, details, cause);
+  }
+
+  private onResponse = (headers: IncomingHttpHeaders, flags: number): void => {
+    if (this.finished) return;
+    const httpStatus = Number(headers[":status"]);
+    if (httpStatus !== 200) {
+      this.abort(httpStatusToCode(httpStatus), `Received HTTP status code ${httpStatus}`);
+      return;
+    }
+    const contentType = headers["content-type"];
+    if (typeof contentType !== "string" || !contentType.startsWith("application/grpc")) {
+      this.abort(StatusCode.UNKNOWN, `Invalid content-type in response: ${String(contentType)}`);
+      return;
+    }
+    if (flags & http2Constants.NGHTTP2_FLAG_END_STREAM) {
+      // Trailers-only: the status rides in the only HEADERS frame.
+      this.onTrailers(headers);
+      return;
+    }
+    this.headersRaw = headers;
+    const encoding = headers["grpc-encoding"];
+    let decompressor: Compressor | undefined;
+    if (typeof encoding === "string" && encoding !== "identity") {
+      decompressor = getCompressor(encoding);
+      if (!decompressor) {
+        this.abort(StatusCode.INTERNAL, `Server sent unsupported message encoding ${encoding}`);
+        return;
+      }
+    }
+    this.reader = new MessageReader(this, this.host.maxReceiveMessageLength, decompressor);
+    this.wakeHeaderWaiters();
+  };
+
+  private onData = (chunk: Buffer): void => {
+    if (this.finished) return;
+    const reader = this.reader;
+    if (reader === undefined) this.abort(StatusCode.INTERNAL, "Received a message before response headers");
+    else reader.push(chunk);
+  };
+
+  /** @internal MessageSink: one whole response message. */
+  onMessageBytes(bytes: Uint8Array): void {
+    if (this.finished) return;
+    let message: Res;
+    try {
+      message = this.method.deserialize(bytes);
+    } catch (err) {
+      this.abort(StatusCode.INTERNAL, `Failed to parse server response: ${errorMessage(err)}`, err);
+      return;
+    }
+    this.onMessage(message, bytes.byteLength);
+  }
+
+  /** @internal MessageSink: framing or decompression failed. */
+  onReadError(error: RpcError): void {
+    this.abort(error.code, error.details, error);
+  }
+
+  private onTrailers = (trailers: IncomingHttpHeaders): void => {
+    this.trailersRaw = trailers;
+    const raw = trailers["grpc-status"];
+    const code = parseStatusCode(typeof raw === "string" ? raw : undefined);
+    if (code === undefined) {
+      this.receivedStatus = StatusCode.UNKNOWN;
+      this.receivedDetails = raw === undefined ? "Response ended without a grpc-status" : `Invalid grpc-status: ${String(raw)}`;
+      return;
+    }
+    this.receivedStatus = code;
+    const message = trailers["grpc-message"];
+    this.receivedDetails = typeof message === "string" ? decodeStatusMessage(message) : "";
+  };
+
+  private onClose = (): void => {
+    if (this.finished) return;
+    if (this.reader) this.reader.afterDelivery(this.settleFromStream);
+    else this.settleFromStream();
+  };
+
+  private settleFromStream = (): void => {
+    if (this.finished) return;
+    const received = this.receivedStatus;
+    if (received !== undefined) {
+      if (this.reader?.hasPartialMessage) {
+        this.finish(StatusCode.INTERNAL, "Response ended in the middle of a message");
+      } else if (received === StatusCode.OK && this.queue === undefined && this.responses === 0) {
+        this.finish(StatusCode.INTERNAL, "No response message received for a unary call");
+      } else {
+        this.finish(received, this.receivedDetails);
+      }
+      return;
+    }
+    const stream = this.stream!;
+    const rst = stream.rstCode;
+    if (stream.session === undefined || stream.session.destroyed || stream.session.closed) {
+      this.finish(StatusCode.UNAVAILABLE, "Connection dropped");
+    } else if (rst !== undefined && rst !== http2Constants.NGHTTP2_NO_ERROR) {
+      this.finish(http2ErrorCodeToStatus(rst), `Received RST_STREAM with code ${rst}`);
+    } else {
+      this.finish(StatusCode.INTERNAL, "Stream closed without a gRPC status");
+    }
+  };
+
+  // ---- subclass hooks -------------------------------------------------------
+
+  /** A response message arrived (in order). */
+  private onMessage(message: Res, size: number): void {
+    const queue = this.queue;
+    if (queue === undefined) {
+      if (++this.responses > 1) {
+        this.abort(StatusCode.INTERNAL, "Received more than one response message for a unary call");
+        return;
+      }
+      this.response = message;
+    } else if (!queue.push(message, size)) {
+      this.stream?.pause();
+    }
+  }
+
+  /** The status is final; settle whatever the subclass exposes. */
+  protected onFinish(): void {
+    this.queue?.end(this.failure);
+  }
+
+  // ---- writing ---------------------------------------------------------------
+
+  /** Queues one request message; resolves when HTTP/2 has room for more. */
+  protected writeMessage(request: Req): Promise<void> {
+    if (this.finished) return this.failure ? Promise.reject(this.failure) : Promise.reject(new Error("write() after the call finished"));
+    if (this.writesDone) return Promise.reject(new Error("write() after doneWriting()"));
+    let frame: Buffer | Promise<Buffer>;
+    try {
+      frame = this.encode(request);
+    } catch (err) {
+      const e = RpcError.from(err, StatusCode.INTERNAL);
+      this.abort(e.code, e.details, err);
+      return Promise.reject(this.failure);
+    }
+    const stream = this.stream;
+    if (stream === undefined || this.pendingFrames !== undefined) {
+      this.pendingFrames!.push(frame);
+      return this.whenStarted();
+    }
+    if (frame instanceof Promise || this.writeChain) {
+      const chain: Promise<void> = (this.writeChain ?? RESOLVED).then(() => frame).then((f) => this.writeFrame(stream, f));
+      this.writeChain = chain;
+      return chain;
+    }
+    return this.writeFrame(stream, frame);
+  }
+
+  /** Half-closes the request side. */
+  protected endWrites(): void {
+    if (this.writesDone || this.finished) return;
+    this.writesDone = true;
+    const stream = this.stream;
+    if (stream === undefined || this.pendingFrames !== undefined) return;
+    if (this.writeChain) void this.writeChain.then(() => stream.end(), ignore);
+    else stream.end();
+  }
+
+  /** Writes every message of `source`, then half-closes; stops early if the call ends. */
+  protected async pump(source: AsyncIterable<Req> | Iterable<Req>): Promise<void> {
+    try {
+      for await (const request of source) {
+        if (this.finished) break;
+        await this.writeMessage(request);
+      }
+      this.endWrites();
+    } catch (err) {
+      if (!this.finished) this.abort(StatusCode.CANCELLED, `Error reading the request stream: ${errorMessage(err)}`, err);
+    }
+  }
+
+  /** Serializes (and compresses) the first and only request of a unary-request call. */
+  protected sendOnly(request: Req): void {
+    try {
+      this.pendingFrames!.push(this.encode(request));
+    } catch (err) {
+      const e = RpcError.from(err, StatusCode.INTERNAL);
+      this.pendingFrames = undefined;
+      this.finish(e.code, e.details, err);
+      return;
+    }
+    this.writesDone = true;
+  }
+
+  private encode(request: Req): Buffer | Promise<Buffer> {
+    let bytes: Uint8Array;
+    try {
+      bytes = this.method.serialize(request);
+    } catch (err) {
+      throw new RpcError(StatusCode.INTERNAL, `Failed to serialize request: ${errorMessage(err)}`, { cause: err });
+    }
+    if (bytes.byteLength > this.host.maxSendMessageLength) {
+      throw new RpcError(
+        StatusCode.RESOURCE_EXHAUSTED,
+        `Sent message larger than max (${bytes.byteLength} vs. ${this.host.maxSendMessageLength})`,
+      );
+    }
+    const compressor = this.compressor;
+    if (compressor === undefined) return frameMessage(bytes);
+    return compressor.compress(bytes).then((c) => frameMessage(c, true));
+  }
+
+  private flushPending(stream: ClientHttp2Stream): void {
+    const frames = this.pendingFrames!;
+    this.pendingFrames = undefined;
+    const sync = frames.every((f) => !(f instanceof Promise));
+    if (sync) {
+      if (this.writesDone && frames.length === 1) {
+        stream.end(frames[0] as Buffer);
+      } else {
+        for (const f of frames) stream.write(f as Buffer);
+        if (this.writesDone) stream.end();
+      }
+      this.wakeStartWaiters(undefined);
+      return;
+    }
+    const chain: Promise<void> = frames.reduce<Promise<void>>(
+      (prev, f) => prev.then(() => f).then((buf) => void (this.finished || stream.write(buf))),
+      RESOLVED,
+    );
+    this.writeChain = chain.then(
+      () => {
+        if (this.writesDone && !this.finished) stream.end();
+        this.wakeStartWaiters(undefined);
+      },
+      (err: unknown) => {
+        const e = RpcError.from(err, StatusCode.INTERNAL);
+        this.abort(e.code, e.details, err);
+      },
+    );
+  }
+
+  private writeFrame(stream: ClientHttp2Stream, frame: Buffer): Promise<void> {
+    if (this.finished) return this.failure ? Promise.reject(this.failure) : RESOLVED;
+    if (stream.write(frame)) return RESOLVED;
+    return new Promise((resolve, reject) => {
+      if (this.drainWaiters === undefined) {
+        this.drainWaiters = [];
+        stream.once("drain", () => this.wakeDrainWaiters(undefined));
+      }
+      this.drainWaiters.push({ resolve, reject });
+    });
+  }
+
+  private whenStarted(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      (this.startWaiters ??= []).push({ resolve, reject });
+    });
+  }
+
+  private wakeStartWaiters(error: Error | undefined): void {
+    const waiters = this.startWaiters;
+    if (!waiters) return;
+    this.startWaiters = undefined;
+    for (const w of waiters) error ? w.reject(error) : w.resolve();
+  }
+
+  private wakeDrainWaiters(error: Error | undefined): void {
+    const waiters = this.drainWaiters;
+    if (!waiters) return;
+    this.drainWaiters = undefined;
+    for (const w of waiters) error ? w.reject(error) : w.resolve();
+  }
+
+  // ---- ending ----------------------------------------------------------------
+
+  /** Ends the call locally: RST_STREAM(CANCEL) to the peer, `code` to the caller. */
+  protected abort(code: StatusCode, details: string, cause?: unknown): void {
+    if (this.finished) return;
+    const stream = this.stream;
+    if (stream !== undefined && !stream.closed) stream.close(http2Constants.NGHTTP2_CANCEL);
+    this.finish(code, details, cause);
+  }
+
+  private finish(code: StatusCode, details: string, cause?: unknown): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.statusCode = code;
+    this.statusDetails = details;
+    this.timer?.cancel();
+    if (this.abortListener) this.signal!.removeEventListener("abort", this.abortListener);
+    this.host.endCall(this as unknown as ClientCall<never, never>);
+    if (code !== StatusCode.OK) {
+      const error = new RpcError(code, details, {
+        initialMetadata: this.initialMetadataNow(),
+        trailingMetadata: this.trailingMetadataNow(),
+        debugErrorString: `${StatusCode[code]}: ${details} (${this.method.path})`,
+        cause,
+      });
+      const callerStack = this.callerStack.stack;
+      if (callerStack !== undefined && error.stack !== undefined) {
+        error.stack = `${error.stack}\n    at the call site:${callerStack.slice(callerStack.indexOf("\n"))}`;
+      }
+      this.failure = error;
+    }
+    this.pendingFrames = undefined;
+    this.wakeStartWaiters(this.failure);
+    this.wakeDrainWaiters(this.failure);
+    this.onFinish();
+    this.wakeHeaderWaiters();
+    const waiters = this.finishWaiters;
+    if (waiters) {
+      this.finishWaiters = undefined;
+      for (const w of waiters) w();
+    }
+    const callbacks = this.doneCallbacks;
+    if (callbacks) {
+      this.doneCallbacks = undefined;
+      for (const cb of callbacks) runCallback(cb, this);
+    }
+  }
+
+  /** The final error, if the call failed (for subclasses settling their promises). */
+  protected get error(): RpcError | undefined {
+    return this.failure;
+  }
+
+  protected get isFinished(): boolean {
+    return this.finished;
+  }
+
+  private whenFinished(): Promise<void> {
+    if (this.finished) return RESOLVED;
+    return new Promise((resolve) => (this.finishWaiters ??= []).push(resolve));
+  }
+
+  private wakeHeaderWaiters(): void {
+    const waiters = this.headerWaiters;
+    if (!waiters) return;
+    this.headerWaiters = undefined;
+    for (const w of waiters) w();
+  }
+
+  private initialMetadataNow(): Metadata {
+    return (this.initialMd ??= this.headersRaw ? Metadata.fromHttp2Headers(this.headersRaw) : new Metadata());
+  }
+
+  private trailingMetadataNow(): Metadata {
+    return (this.trailingMd ??= this.trailersRaw ? Metadata.fromHttp2Headers(this.trailersRaw) : new Metadata());
+  }
+
+  // ---- the public face shared by every call kind (grpc.aio.Call) --------------
+
+  /** Resolves to the status code once the call ends (gRPC Python `code()`). */
+  code(): Promise<StatusCode> {
+    return this.whenFinished().then(() => this.statusCode);
+  }
+
+  /** Resolves to the status details once the call ends (gRPC Python `details()`). */
+  details(): Promise<string> {
+    return this.whenFinished().then(() => this.statusDetails);
+  }
+
+  /** Resolves to the server's initial metadata (gRPC Python `initial_metadata()`). */
+  initialMetadata(): Promise<Metadata> {
+    if (this.headersRaw !== undefined || this.finished) return Promise.resolve(this.initialMetadataNow());
+    return new Promise<void>((resolve) => (this.headerWaiters ??= []).push(resolve)).then(() => this.initialMetadataNow());
+  }
+
+  /** Resolves to the trailing metadata once the call ends (gRPC Python `trailing_metadata()`). */
+  trailingMetadata(): Promise<Metadata> {
+    return this.whenFinished().then(() => this.trailingMetadataNow());
+  }
+
+  /** Cancels the call; false if it had already ended (gRPC Python `cancel()`). */
+  cancel(details = "Cancelled by the application"): boolean {
+    if (this.finished) return false;
+    this.abort(StatusCode.CANCELLED, details);
+    return true;
+  }
+
+  /** True once the call has ended (gRPC Python `done()`). */
+  done(): boolean {
+    return this.finished;
+  }
+
+  /** True if the call ended as CANCELLED (gRPC Python `cancelled()`). */
+  cancelled(): boolean {
+    return this.finished && this.statusCode === StatusCode.CANCELLED;
+  }
+
+  /** Seconds left before the deadline, or undefined without one (gRPC Python `time_remaining()`). */
+  timeRemaining(): number | undefined {
+    return this.deadline === undefined ? undefined : Math.max(0, (this.deadline - Date.now()) / 1000);
+  }
+
+  /** Runs `callback(call)` when the call ends, at once if it has (gRPC Python `add_done_callback()`). */
+  addDoneCallback(callback: DoneCallback<this>): void {
+    if (this.finished) runCallback(callback, this);
+    else (this.doneCallbacks ??= []).push(callback);
+  }
+}
+
+function runCallback<C>(callback: DoneCallback<C>, call: C): void {
+  try {
+    callback(call);
+  } catch (err) {
+    // A throwing callback must not break the call or the others (gRPC Python logs it too).
+    console.error("async-grpc: exception in a done callback:", err);
+  }
+}
+
+function abortDetails(signal: AbortSignal): string {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error && reason.message) return `Cancelled: ${reason.message}`;
+  return "Cancelled by the caller's AbortSignal";
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function ignore(): void {}

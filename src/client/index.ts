@@ -1,0 +1,12 @@
+export { Channel, insecureChannel, type ChannelConfig, type TransportSecurity } from "./channel.js";
+export type { CallOptions, MethodSerializers } from "./call-options.js";
+export { EOF } from "./client-call.js";
+export { UnaryUnaryCall, UnaryStreamCall, StreamUnaryCall, StreamStreamCall } from "./calls.js";
+export type {
+  UnaryUnaryMultiCallable,
+  UnaryStreamMultiCallable,
+  StreamUnaryMultiCallable,
+  StreamStreamMultiCallable,
+} from "./multi-callable.js";
+export { createClient, protobufSerializers, type Client, type MethodClient } from "./create-client.js";
+export { parseTarget, type Target } from "./target.js";

@@ -1,0 +1,37 @@
+import { ClientCall, EOF } from "./client-call.js";
+
+/**
+ * The reading half shared by calls with a response stream: iterate it with
+ * `for await`, or pull with `read()` (not both, as in gRPC Python). Breaking out of
+ * the loop cancels the call, so the server stops producing.
+ */
+export abstract class StreamingResponseCall<Req, Res> extends ClientCall<Req, Res> implements AsyncIterable<Res> {
+  private readStyle: "read" | "iterate" | undefined;
+
+  /** The next response, or `EOF` after the last (gRPC Python `read()`). */
+  async read(): Promise<Res | EOF> {
+    this.useStyle("read");
+    const r = await this.queue!.next();
+    return r.done ? EOF : r.value;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Res> {
+    this.useStyle("iterate");
+    const queue = this.queue!;
+    return {
+      next: () => queue.next(),
+      return: (value?: unknown) => {
+        if (!this.isFinished) this.cancel("The response stream was abandoned by its reader");
+        queue.discard();
+        return Promise.resolve({ value: value as Res, done: true });
+      },
+    };
+  }
+
+  private useStyle(style: "read" | "iterate"): void {
+    if (this.readStyle !== undefined && this.readStyle !== style) {
+      throw new Error("A call's responses are read either with read() or by iteration, not both");
+    }
+    this.readStyle = style;
+  }
+}

@@ -1,0 +1,70 @@
+import type { SocketAddress } from "../transport/index.js";
+
+/** A parsed channel target: where to connect and the default `:authority`. */
+export interface Target {
+  address: SocketAddress;
+  authority: string;
+}
+
+const DEFAULT_PORT = 443;
+
+/**
+ * Parses a gRPC target (doc/naming.md): `host:port`, `host`, `[v6]:port`,
+ * `dns:[//authority/]host[:port]`, `ipv4:addr[:port][,...]`, `ipv6:[addr]:port[,...]`,
+ * `unix:path`, `unix:///absolute/path`. Lists use their first address: one is
+ * enough until resolvers and load balancing arrive.
+ */
+export function parseTarget(target: string): Target {
+  if (target.startsWith("unix:")) {
+    let path = target.slice(5);
+    if (path.startsWith("//")) path = path.slice(2);
+    if (path === "") throw new TypeError(`Invalid target ${target}: empty unix socket path`);
+    return { address: { path }, authority: "localhost" };
+  }
+  if (target.startsWith("unix-abstract:")) {
+    return { address: { path: `\0${target.slice(14)}` }, authority: "localhost" };
+  }
+  let rest = target;
+  let scheme = "";
+  const m = /^([a-z][a-z0-9+.-]*):(.*)$/i.exec(target);
+  if (m && ["dns", "ipv4", "ipv6"].includes(m[1]!.toLowerCase())) {
+    scheme = m[1]!.toLowerCase();
+    rest = m[2]!;
+    if (scheme === "dns" && rest.startsWith("//")) {
+      const slash = rest.indexOf("/", 2);
+      rest = slash < 0 ? "" : rest.slice(slash + 1);
+    }
+    if (scheme !== "dns") rest = rest.split(",")[0]!;
+  }
+  const { host, port } = splitHostPort(rest, target);
+  if (host === "") throw new TypeError(`Invalid target ${target}: no host`);
+  const authority = port === DEFAULT_PORT && !/:\d+$/.test(rest) ? hostForAuthority(host) : `${hostForAuthority(host)}:${port}`;
+  return { address: { host, port }, authority };
+}
+
+function splitHostPort(text: string, target: string): { host: string; port: number } {
+  if (text.startsWith("[")) {
+    const close = text.indexOf("]");
+    if (close < 0) throw new TypeError(`Invalid target ${target}: unterminated [`);
+    const host = text.slice(1, close);
+    const after = text.slice(close + 1);
+    if (after === "") return { host, port: DEFAULT_PORT };
+    if (!after.startsWith(":")) throw new TypeError(`Invalid target ${target}`);
+    return { host, port: parsePort(after.slice(1), target) };
+  }
+  const colons = text.split(":").length - 1;
+  if (colons === 0) return { host: text, port: DEFAULT_PORT };
+  if (colons > 1) return { host: text, port: DEFAULT_PORT }; // a bare IPv6 address
+  const i = text.indexOf(":");
+  return { host: text.slice(0, i), port: parsePort(text.slice(i + 1), target) };
+}
+
+function parsePort(text: string, target: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535) throw new TypeError(`Invalid target ${target}: bad port ${text}`);
+  return port;
+}
+
+function hostForAuthority(host: string): string {
+  return host.includes(":") ? `[${host}]` : host;
+}

@@ -1,0 +1,346 @@
+import type { DescService } from "@bufbuild/protobuf";
+import type { IncomingHttpHeaders, OutgoingHttpHeaders, SecureServerOptions, ServerHttp2Stream } from "node:http2";
+import {
+  DEFAULT_MAX_RECEIVE_MESSAGE_LENGTH,
+  logError,
+  messageLimit,
+  OPT_DEFAULT_COMPRESSION,
+  OPT_MAX_RECEIVE_MESSAGE_LENGTH,
+  OPT_MAX_SEND_MESSAGE_LENGTH,
+  ServerListener,
+  stringOption,
+  type ChannelOptions,
+} from "../transport/index.js";
+import {
+  ACCEPT_ENCODING_HEADER,
+  encodeStatusMessage,
+  getCompressor,
+  Metadata,
+  parseTimeout,
+  RpcError,
+  StatusCode,
+  type Compressor,
+} from "../wire/index.js";
+import type { Continuation, ServerInterceptor } from "./interceptor.js";
+import { MethodHandlersGenericHandler, type GenericRpcHandler, type HandlerCallDetails, type RpcMethodHandler } from "./method-handlers.js";
+import { ServerCall, type CallServer } from "./server-call.js";
+import { handlersForService, type ServiceImplementation } from "./service-implementation.js";
+
+/** Options of `createServer` (gRPC Python `grpc.aio.server()` keyword arguments). */
+export interface ServerConfig {
+  /** gRPC channel arguments, e.g. `{"grpc.max_receive_message_length": 8 << 20}`. */
+  options?: ChannelOptions;
+  interceptors?: readonly ServerInterceptor[];
+  /** Default response compression, used when the client accepts it. */
+  compression?: string;
+  /** Calls beyond this many at once get RESOURCE_EXHAUSTED (gRPC Python `maximum_concurrent_rpcs`). */
+  maximumConcurrentRpcs?: number;
+}
+
+/** @internal How the credentials layer configures a secure port. */
+export interface PortSecurity {
+  tls: SecureServerOptions;
+}
+
+const COMPRESSION_BY_NUMBER: Record<string, string> = { "0": "identity", "1": "deflate", "2": "gzip" };
+type State = "new" | "started" | "stopping" | "stopped";
+
+/**
+ * A gRPC server (gRPC Python `grpc.aio.Server`): register services, bind ports,
+ * `start()`, and `stop(grace)` to drain.
+ */
+export class Server implements CallServer {
+  readonly maxReceiveMessageLength: number;
+  readonly maxSendMessageLength: number;
+  readonly defaultCompression: Compressor | undefined;
+  private readonly options: ChannelOptions;
+  private readonly interceptors: readonly ServerInterceptor[];
+  private readonly maxConcurrent: number;
+  private readonly handlers = new Map<string, RpcMethodHandler>();
+  private readonly generic: GenericRpcHandler[] = [];
+  private readonly listeners: ServerListener[] = [];
+  private readonly calls = new Set<ServerCall>();
+  private state: State = "new";
+  private stopped: Promise<void> | undefined;
+  private onCallsDrained: (() => void) | undefined;
+  private terminationWaiters: (() => void)[] = [];
+
+  /** @internal Use `createServer()`. */
+  constructor(config: ServerConfig = {}) {
+    const options = config.options ?? {};
+    this.options = options;
+    this.interceptors = config.interceptors ?? [];
+    this.maxConcurrent = config.maximumConcurrentRpcs ?? Number.POSITIVE_INFINITY;
+    this.maxReceiveMessageLength = messageLimit(options, OPT_MAX_RECEIVE_MESSAGE_LENGTH, DEFAULT_MAX_RECEIVE_MESSAGE_LENGTH);
+    this.maxSendMessageLength = messageLimit(options, OPT_MAX_SEND_MESSAGE_LENGTH, -1);
+    const compression = config.compression ?? COMPRESSION_BY_NUMBER[String(options[OPT_DEFAULT_COMPRESSION])] ?? stringOption(options, OPT_DEFAULT_COMPRESSION);
+    if (compression !== undefined) {
+      const c = getCompressor(compression);
+      if (!c) throw new TypeError(`Unsupported compression ${compression}`);
+      this.defaultCompression = c.name === "identity" ? undefined : c;
+    }
+  }
+
+  /** Serves a protoc-gen-es service with `implementation` (gRPC Python `add_<Service>Servicer_to_server`). */
+  addService<S extends DescService>(service: S, implementation: ServiceImplementation<S>): void {
+    this.addRegisteredMethodHandlers(service.typeName, handlersForService(service, implementation));
+  }
+
+  /** Adds handlers consulted in order for every call (gRPC Python `add_generic_rpc_handlers()`). */
+  addGenericRpcHandlers(handlers: readonly GenericRpcHandler[]): void {
+    this.assertNotStarted();
+    for (const handler of handlers) {
+      if (handler instanceof MethodHandlersGenericHandler) {
+        for (const [path, h] of handler.handlers) this.handlers.set(path, h);
+      } else {
+        this.generic.push(handler);
+      }
+    }
+  }
+
+  /** Registers one service's handlers by method name (gRPC Python `add_registered_method_handlers()`). */
+  addRegisteredMethodHandlers(serviceName: string, methodHandlers: Readonly<Record<string, RpcMethodHandler>>): void {
+    this.addGenericRpcHandlers([new MethodHandlersGenericHandler(serviceName, methodHandlers)]);
+  }
+
+  /**
+   * Binds a plaintext port and resolves to its number (gRPC Python
+   * `add_insecure_port()`, asynchronous because Node binds asynchronously).
+   * `host:0` picks a free port; `localhost` binds IPv4 and IPv6; `unix:path` a socket.
+   */
+  addInsecurePort(address: string): Promise<number> {
+    return this.bind(address, undefined);
+  }
+
+  /** @internal Binds a TLS port; the credentials layer's `addSecurePort` calls this. */
+  bindSecure(address: string, security: PortSecurity): Promise<number> {
+    return this.bind(address, security.tls);
+  }
+
+  private async bind(address: string, tls: SecureServerOptions | undefined): Promise<number> {
+    if (this.state === "stopping" || this.state === "stopped") throw new Error("The server is stopped");
+    const { listener, port } = await ServerListener.bind(address, {
+      options: this.options,
+      tls,
+      onStream: (stream, headers) => this.onStream(stream, headers),
+    });
+    this.listeners.push(listener);
+    return port;
+  }
+
+  /** Starts serving the bound ports (gRPC Python `start()`). */
+  async start(): Promise<void> {
+    if (this.state !== "new") throw new Error(`Cannot start a server that is ${this.state}`);
+    this.state = "started";
+  }
+
+  /**
+   * Stops the server (gRPC Python `stop(grace)`): GOAWAY at once so no new calls
+   * arrive; calls in flight may finish for `graceSeconds`, then are cancelled.
+   * `null` or 0 cancels them at once. Resolves when every connection is closed.
+   */
+  stop(graceSeconds: number | null = null): Promise<void> {
+    if (this.stopped) {
+      if (!graceSeconds && this.state === "stopping") this.abortCalls();
+      return this.stopped;
+    }
+    this.state = "stopping";
+    this.stopped = this.drain(graceSeconds ?? 0);
+    return this.stopped;
+  }
+
+  private async drain(graceSeconds: number): Promise<void> {
+    for (const listener of this.listeners) listener.drain();
+    if (graceSeconds > 0 && this.calls.size > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, graceSeconds * 1000);
+        this.onCallsDrained = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    this.abortCalls();
+    await Promise.all(this.listeners.map((l) => l.closed()));
+    this.state = "stopped";
+    for (const w of this.terminationWaiters) w();
+    this.terminationWaiters = [];
+  }
+
+  private abortCalls(): void {
+    for (const call of [...this.calls]) call.shutdown();
+    for (const listener of this.listeners) listener.destroy();
+  }
+
+  /**
+   * Resolves when the server has stopped, or after `timeoutSeconds`; true means the
+   * timeout came first (gRPC Python `wait_for_termination()`).
+   */
+  waitForTermination(timeoutSeconds?: number): Promise<boolean> {
+    if (this.state === "stopped") return Promise.resolve(false);
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const done = () => {
+        clearTimeout(timer);
+        resolve(false);
+      };
+      this.terminationWaiters.push(done);
+      if (timeoutSeconds !== undefined) {
+        timer = setTimeout(() => {
+          this.terminationWaiters = this.terminationWaiters.filter((w) => w !== done);
+          resolve(true);
+        }, timeoutSeconds * 1000);
+      }
+    });
+  }
+
+  /** @internal */
+  callEnded(call: ServerCall): void {
+    this.calls.delete(call);
+    if (this.calls.size === 0 && this.onCallsDrained) {
+      const drained = this.onCallsDrained;
+      this.onCallsDrained = undefined;
+      drained();
+    }
+  }
+
+  private assertNotStarted(): void {
+    if (this.state !== "new") throw new Error("Handlers must be added before the server starts");
+  }
+
+  // ---- dispatch ----------------------------------------------------------------------
+
+  private onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
+    stream.on("error", ignore);
+    if (headers[":method"] !== "POST") {
+      respondHttp(stream, 405, { allow: "POST" });
+      return;
+    }
+    const contentType = headers["content-type"];
+    if (!isGrpcContentType(contentType)) {
+      respondHttp(stream, 415, {});
+      return;
+    }
+    if (this.state !== "started") {
+      respondStatus(stream, StatusCode.UNAVAILABLE, this.state === "new" ? "Server not started" : "Server shutting down");
+      return;
+    }
+    if (headers["te"] !== "trailers") {
+      respondStatus(stream, StatusCode.INTERNAL, `Expected header te: trailers, got ${String(headers["te"])}; a proxy may not support trailers`);
+      return;
+    }
+    let deadline: number | undefined;
+    const timeout = headers["grpc-timeout"];
+    if (timeout !== undefined) {
+      const ms = typeof timeout === "string" ? parseTimeout(timeout) : undefined;
+      if (ms === undefined) {
+        respondStatus(stream, StatusCode.INTERNAL, `Invalid grpc-timeout: ${String(timeout)}`);
+        return;
+      }
+      deadline = Date.now() + ms;
+    }
+    let decompressor: Compressor | undefined;
+    const encoding = headers["grpc-encoding"];
+    if (encoding !== undefined && encoding !== "identity") {
+      decompressor = typeof encoding === "string" ? getCompressor(encoding) : undefined;
+      if (decompressor === undefined) {
+        respondStatus(stream, StatusCode.UNIMPLEMENTED, `Message encoding ${String(encoding)} is not supported`);
+        return;
+      }
+    }
+    if (this.calls.size >= this.maxConcurrent) {
+      respondStatus(stream, StatusCode.RESOURCE_EXHAUSTED, "Concurrent RPC limit exceeded");
+      return;
+    }
+    const path = headers[":path"] ?? "";
+    if (this.interceptors.length === 0) {
+      const handler = this.handlers.get(path) ?? this.lookupGeneric(path, headers);
+      this.dispatch(stream, headers, handler, deadline, decompressor);
+      return;
+    }
+    const details: HandlerCallDetails = { method: path, invocationMetadata: Metadata.fromHttp2Headers(headers) };
+    this.intercepted()(details).then(
+      (handler) => this.dispatch(stream, headers, handler, deadline, decompressor),
+      (err: unknown) => {
+        const e = err instanceof RpcError ? err : undefined;
+        if (!e) logError(`Exception in a server interceptor for ${path}`, err);
+        respondStatus(stream, e?.code ?? StatusCode.UNKNOWN, e?.details ?? "Unexpected error in a server interceptor");
+      },
+    );
+  }
+
+  private dispatch(
+    stream: ServerHttp2Stream,
+    headers: IncomingHttpHeaders,
+    handler: RpcMethodHandler | undefined,
+    deadline: number | undefined,
+    decompressor: Compressor | undefined,
+  ): void {
+    if (stream.destroyed || stream.closed) return;
+    if (handler === undefined) {
+      respondStatus(stream, StatusCode.UNIMPLEMENTED, `Method not found: ${headers[":path"] ?? ""}`);
+      return;
+    }
+    this.calls.add(new ServerCall(this, stream, headers, handler, deadline, decompressor));
+  }
+
+  private lookupGeneric(path: string, headers: IncomingHttpHeaders): RpcMethodHandler | undefined {
+    if (this.generic.length === 0) return undefined;
+    const details: HandlerCallDetails = { method: path, invocationMetadata: Metadata.fromHttp2Headers(headers) };
+    for (const g of this.generic) {
+      const h = g.service(details);
+      if (h !== undefined) return h;
+    }
+    return undefined;
+  }
+
+  private chain: Continuation | undefined;
+
+  private intercepted(): Continuation {
+    if (this.chain) return this.chain;
+    let next: Continuation = async (details) => this.handlers.get(details.method) ?? this.lookupGeneric(details.method, {});
+    for (let i = this.interceptors.length - 1; i >= 0; i--) {
+      const interceptor = this.interceptors[i]!;
+      const inner = next;
+      next = (details) => interceptor.interceptService(inner, details);
+    }
+    return (this.chain = next);
+  }
+}
+
+/** Creates a server (gRPC Python `grpc.aio.server()`). */
+export function createServer(config?: ServerConfig): Server {
+  return new Server(config);
+}
+
+function isGrpcContentType(value: string | string[] | undefined): boolean {
+  if (typeof value !== "string" || !value.startsWith("application/grpc")) return false;
+  const next = value.charCodeAt(16);
+  // "application/grpc", "application/grpc+proto", "application/grpc;..." but not "application/grpc-web".
+  return Number.isNaN(next) || next === 0x2b || next === 0x3b;
+}
+
+function respondStatus(stream: ServerHttp2Stream, code: StatusCode, details: string): void {
+  const headers: OutgoingHttpHeaders = {
+    ":status": 200,
+    "content-type": "application/grpc",
+    "grpc-status": String(code),
+    "grpc-message": encodeStatusMessage(details),
+  };
+  if (code === StatusCode.UNIMPLEMENTED) headers["grpc-accept-encoding"] = ACCEPT_ENCODING_HEADER;
+  try {
+    stream.respond(headers, { endStream: true });
+  } catch {
+    // The client reset the stream first.
+  }
+}
+
+function respondHttp(stream: ServerHttp2Stream, status: number, extra: OutgoingHttpHeaders): void {
+  try {
+    stream.respond({ ":status": status, ...extra }, { endStream: true });
+  } catch {
+    // The client reset the stream first.
+  }
+}
+
+function ignore(): void {}

@@ -1,0 +1,67 @@
+import { create, fromBinary, isMessage, toBinary } from "@bufbuild/protobuf";
+import type {
+  DescMessage,
+  DescMethod,
+  DescMethodBiDiStreaming,
+  DescMethodClientStreaming,
+  DescMethodServerStreaming,
+  DescMethodUnary,
+  DescService,
+  MessageInitShape,
+  MessageShape,
+} from "@bufbuild/protobuf";
+import type { RpcMethodHandler, StreamResult, UnaryResult } from "./method-handlers.js";
+import type { ServicerContext } from "./servicer-context.js";
+
+/** The handler a servicer provides for one method, typed by its kind. */
+export type MethodImplementation<M> =
+  M extends DescMethodUnary<infer I, infer O>
+    ? (request: MessageShape<I>, context: ServicerContext<MessageShape<I>, MessageInitShape<O>>) => UnaryResult<MessageInitShape<O>>
+    : M extends DescMethodServerStreaming<infer I, infer O>
+      ? (request: MessageShape<I>, context: ServicerContext<MessageShape<I>, MessageInitShape<O>>) => StreamResult<MessageInitShape<O>>
+      : M extends DescMethodClientStreaming<infer I, infer O>
+        ? (requests: AsyncIterable<MessageShape<I>>, context: ServicerContext<MessageShape<I>, MessageInitShape<O>>) => UnaryResult<MessageInitShape<O>>
+        : M extends DescMethodBiDiStreaming<infer I, infer O>
+          ? (requests: AsyncIterable<MessageShape<I>>, context: ServicerContext<MessageShape<I>, MessageInitShape<O>>) => StreamResult<MessageInitShape<O>>
+          : never;
+
+/**
+ * A servicer for a protoc-gen-es service (gRPC Python's `<Service>Servicer`): one
+ * handler per method, keyed by its camelCase local name. Missing methods answer
+ * UNIMPLEMENTED.
+ */
+export type ServiceImplementation<S extends DescService> = {
+  [K in keyof S["method"]]?: MethodImplementation<S["method"][K]>;
+};
+
+type AnyBehavior = (this: unknown, input: unknown, context: ServicerContext) => unknown;
+
+/** The method handlers of `service` served by `implementation`, keyed by method name. */
+export function handlersForService(service: DescService, implementation: object): Record<string, RpcMethodHandler> {
+  const handlers: Record<string, RpcMethodHandler> = {};
+  const impl = implementation as Record<string, AnyBehavior | undefined>;
+  for (const method of service.methods) {
+    const fn = impl[method.localName] ?? impl[method.name];
+    if (typeof fn !== "function") continue;
+    handlers[method.name] = handlerFor(method, (input, context) => fn.call(implementation, input, context));
+  }
+  return handlers;
+}
+
+function handlerFor(method: DescMethod, behavior: (input: unknown, context: ServicerContext) => unknown): RpcMethodHandler {
+  const input = method.input;
+  const output = method.output;
+  const requestDeserializer = (bytes: Uint8Array): unknown => fromBinary(input, bytes);
+  const responseSerializer = (response: unknown): Uint8Array => toBinary(output, toMessage(output, response));
+  return {
+    kind: method.methodKind,
+    behavior,
+    requestDeserializer,
+    responseSerializer,
+  } as RpcMethodHandler;
+}
+
+function toMessage(schema: DescMessage, value: unknown): MessageShape<DescMessage> {
+  if (isMessage(value, schema)) return value;
+  return create(schema, value as MessageInitShape<DescMessage>);
+}

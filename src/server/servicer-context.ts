@@ -1,0 +1,50 @@
+import type { Metadata, StatusCode } from "../wire/index.js";
+import type { EOF } from "../client/index.js";
+import type { MetadataInit } from "../wire/index.js";
+
+/**
+ * What a handler knows and controls about its call (gRPC Python
+ * `grpc.aio.ServicerContext`). `signal` aborts when the client cancels, the
+ * deadline passes or the server stops; its reason is an `RpcError`.
+ */
+export interface ServicerContext<Req = unknown, Res = unknown> {
+  readonly signal: AbortSignal;
+  /** The call's deadline in epoch milliseconds, if the client set one. */
+  readonly deadline: number | undefined;
+  /** Seconds left before the deadline, or undefined (gRPC Python `time_remaining()`). */
+  timeRemaining(): number | undefined;
+  /** The client's metadata (gRPC Python `invocation_metadata()`). */
+  invocationMetadata(): Metadata;
+  /** The full method path, "/package.Service/Method". */
+  method(): string;
+  /** The client's address, e.g. "ipv4:127.0.0.1:5555" (gRPC Python `peer()`). */
+  peer(): string;
+  /** Sends the response headers now, with this metadata (gRPC Python `send_initial_metadata()`). */
+  sendInitialMetadata(metadata: MetadataInit): Promise<void>;
+  /** Metadata for the trailers, sent with the status (gRPC Python `set_trailing_metadata()`). */
+  setTrailingMetadata(metadata: MetadataInit): void;
+  /** The status to end with when the handler returns (gRPC Python `set_code()`). */
+  setCode(code: StatusCode): void;
+  /** The status details to end with (gRPC Python `set_details()`). */
+  setDetails(details: string): void;
+  /** The code set so far (gRPC Python `code()`). */
+  code(): StatusCode | undefined;
+  /** The details set so far (gRPC Python `details()`). */
+  details(): string | undefined;
+  /** Ends the call with this status by throwing (gRPC Python `abort()`). */
+  abort(code: StatusCode, details?: string, trailingMetadata?: MetadataInit): never;
+  /** True once the client cancelled or the deadline passed (gRPC Python `cancelled()`). */
+  cancelled(): boolean;
+  /** True once the call has ended (gRPC Python `done()`). */
+  done(): boolean;
+  /** Runs `callback` when the call ends (gRPC Python `add_done_callback()`). */
+  addDoneCallback(callback: (context: ServicerContext<Req, Res>) => void): void;
+  /** Compresses responses with this algorithm if the client accepts it (gRPC Python `set_compression()`). */
+  setCompression(algorithm: string): void;
+  /** Sends the next response uncompressed (gRPC Python `disable_next_message_compression()`). */
+  disableNextMessageCompression(): void;
+  /** Reads the next request of a streaming call, or `EOF` (gRPC Python `read()`). */
+  read(): Promise<Req | EOF>;
+  /** Sends a response of a streaming call (gRPC Python `write()`). */
+  write(response: Res): Promise<void>;
+}

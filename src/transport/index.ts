@@ -1,0 +1,9 @@
+// The HTTP/2 transport: the only layer that imports node:http2.
+export { ConnectivityState } from "./connectivity-state.js";
+export { ClientConnection, type ConnectionConfig, type SocketAddress } from "./client-connection.js";
+export { ServerListener, type ListenerConfig, type StreamHandler } from "./server-listener.js";
+export { MessageQueue } from "./message-queue.js";
+export { MessageReader, type MessageSink } from "./message-reader.js";
+export { trace, isTracing, logError } from "./trace.js";
+export * from "./options.js";
+export { http2Constants } from "./http2-constants.js";

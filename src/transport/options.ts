@@ -1,0 +1,49 @@
+// gRPC channel/server arguments understood by the transport, named as in gRPC core
+// so that options written for gRPC Python or grpc-js carry over.
+
+/** Channel or server options: gRPC channel arguments as key/value pairs (gRPC Python `options`). */
+export type ChannelOptions = Readonly<Record<string, string | number | boolean | undefined>>;
+
+export const OPT_MAX_RECEIVE_MESSAGE_LENGTH = "grpc.max_receive_message_length";
+export const OPT_MAX_SEND_MESSAGE_LENGTH = "grpc.max_send_message_length";
+export const OPT_KEEPALIVE_TIME_MS = "grpc.keepalive_time_ms";
+export const OPT_KEEPALIVE_TIMEOUT_MS = "grpc.keepalive_timeout_ms";
+export const OPT_KEEPALIVE_PERMIT_WITHOUT_CALLS = "grpc.keepalive_permit_without_calls";
+export const OPT_INITIAL_RECONNECT_BACKOFF_MS = "grpc.initial_reconnect_backoff_ms";
+export const OPT_MAX_RECONNECT_BACKOFF_MS = "grpc.max_reconnect_backoff_ms";
+export const OPT_MIN_RECONNECT_BACKOFF_MS = "grpc.min_reconnect_backoff_ms";
+export const OPT_PRIMARY_USER_AGENT = "grpc.primary_user_agent";
+export const OPT_SECONDARY_USER_AGENT = "grpc.secondary_user_agent";
+export const OPT_DEFAULT_AUTHORITY = "grpc.default_authority";
+export const OPT_SSL_TARGET_NAME_OVERRIDE = "grpc.ssl_target_name_override";
+export const OPT_MAX_CONCURRENT_STREAMS = "grpc.max_concurrent_streams";
+/** Per-stream HTTP/2 receive window in bytes (gRPC core's lookahead). */
+export const OPT_STREAM_WINDOW_BYTES = "grpc.http2.lookahead_bytes";
+/** Connection-level HTTP/2 receive window in bytes. */
+export const OPT_CONNECTION_WINDOW_BYTES = "grpc-node.flow_control_window";
+export const OPT_MAX_FRAME_SIZE = "grpc.http2.max_frame_size";
+export const OPT_DEFAULT_COMPRESSION = "grpc.default_compression_algorithm";
+export const OPT_MAX_CONNECTION_IDLE_MS = "grpc.max_connection_idle_ms";
+export const OPT_MAX_CONNECTION_AGE_MS = "grpc.max_connection_age_ms";
+export const OPT_MAX_CONNECTION_AGE_GRACE_MS = "grpc.max_connection_age_grace_ms";
+
+export const DEFAULT_MAX_RECEIVE_MESSAGE_LENGTH = 4 * 1024 * 1024;
+
+export function numberOption(options: ChannelOptions, key: string, fallback: number): number {
+  const value = options[key];
+  if (value === undefined) return fallback;
+  const n = typeof value === "number" ? value : Number(value);
+  if (!Number.isFinite(n)) throw new TypeError(`Channel option ${key} must be a number, got ${String(value)}`);
+  return n;
+}
+
+export function stringOption(options: ChannelOptions, key: string): string | undefined {
+  const value = options[key];
+  return value === undefined ? undefined : String(value);
+}
+
+/** gRPC's convention: -1 means unlimited. */
+export function messageLimit(options: ChannelOptions, key: string, fallback: number): number {
+  const n = numberOption(options, key, fallback);
+  return n < 0 ? Number.POSITIVE_INFINITY : n;
+}

@@ -1,0 +1,174 @@
+import * as http2 from "node:http2";
+import type { Http2SecureServer, Http2Server, IncomingHttpHeaders, SecureServerOptions, ServerHttp2Session, ServerHttp2Stream } from "node:http2";
+import { isIP } from "node:net";
+import { flowControlFrom } from "./flow-control.js";
+import { numberOption, OPT_KEEPALIVE_TIME_MS, OPT_KEEPALIVE_TIMEOUT_MS, type ChannelOptions } from "./options.js";
+import { trace } from "./trace.js";
+
+export type StreamHandler = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: string[]) => void;
+
+export interface ListenerConfig {
+  options: ChannelOptions;
+  /** TLS settings for a secure port; ALPN is fixed to h2. */
+  tls?: SecureServerOptions;
+  onStream: StreamHandler;
+}
+
+/** A parsed server address: one or more host/port pairs, or a unix socket. */
+type BindTarget = { host: string; port: number } | { path: string };
+
+/**
+ * The sockets behind one `addInsecurePort`/`addSecurePort` call, and every HTTP/2
+ * session accepted on them. Draining sends GOAWAY and lets streams finish;
+ * destroying closes every session at once.
+ */
+export class ServerListener {
+  private readonly servers: (Http2Server | Http2SecureServer)[] = [];
+  readonly sessions = new Set<ServerHttp2Session>();
+  private closedCount = 0;
+  private onAllClosed: (() => void) | undefined;
+
+  private constructor(private readonly config: ListenerConfig) {}
+
+  /** Binds `address` (gRPC form: `host:port`, `[v6]:port`, `unix:path`) and resolves the bound port. */
+  static async bind(address: string, config: ListenerConfig): Promise<{ listener: ServerListener; port: number }> {
+    const listener = new ServerListener(config);
+    const targets = parseBindAddress(address);
+    let port = 0;
+    let firstError: unknown;
+    for (const target of targets) {
+      const wanted = "port" in target && port !== 0 ? { ...target, port } : target;
+      try {
+        const bound = await listener.listen(wanted);
+        if (port === 0) port = bound;
+      } catch (err) {
+        // "localhost" binds both families; one of them missing is fine.
+        firstError ??= err;
+      }
+    }
+    if (listener.servers.length === 0) {
+      throw new Error(`Failed to bind ${address}: ${firstError instanceof Error ? firstError.message : String(firstError)}`);
+    }
+    return { listener, port: targets.length > 0 && "path" in targets[0]! ? 1 : port };
+  }
+
+  private listen(target: BindTarget): Promise<number> {
+    const { options, tls } = this.config;
+    const flow = flowControlFrom(options, true);
+    const common = { settings: flow.settings, maxSessionMemory: flow.maxSessionMemoryMb };
+    const server = tls
+      ? http2.createSecureServer({ ...tls, ...common, allowHTTP1: false, ALPNProtocols: ["h2"] })
+      : http2.createServer(common);
+    server.on("stream", (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]) =>
+      this.config.onStream(stream, headers, rawHeaders),
+    );
+    server.on("session", (session: ServerHttp2Session) => this.adopt(session, flow.connectionWindowBytes));
+    server.on("sessionError", (err: Error) => trace("server", () => `session error: ${err.message}`));
+    if (tls) (server as Http2SecureServer).on("tlsClientError", (err: Error) => trace("server", () => `TLS error: ${err.message}`));
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      server.once("error", onError);
+      const done = () => {
+        server.off("error", onError);
+        server.on("error", (err: Error) => trace("server", () => `listener error: ${err.message}`));
+        this.servers.push(server);
+        const addr = server.address();
+        resolve(typeof addr === "object" && addr !== null ? addr.port : 1);
+      };
+      if ("path" in target) server.listen(target.path, done);
+      else server.listen({ host: target.host, port: target.port }, done);
+    });
+  }
+
+  private adopt(session: ServerHttp2Session, connectionWindow: number): void {
+    this.sessions.add(session);
+    session.on("error", (err: Error) => trace("server", () => `session error: ${err.message}`));
+    session.once("close", () => this.sessions.delete(session));
+    const setWindow = () => {
+      try {
+        session.setLocalWindowSize(connectionWindow);
+      } catch {
+        // An optimisation only.
+      }
+    };
+    if (session.connecting) session.once("connect", setWindow);
+    else setWindow();
+    const keepaliveMs = numberOption(this.config.options, OPT_KEEPALIVE_TIME_MS, 0);
+    if (keepaliveMs > 0) {
+      const timeoutMs = numberOption(this.config.options, OPT_KEEPALIVE_TIMEOUT_MS, 20_000);
+      const timer = setInterval(() => {
+        const deadline = setTimeout(() => session.destroy(), timeoutMs);
+        try {
+          session.ping(() => clearTimeout(deadline));
+        } catch {
+          clearTimeout(deadline);
+        }
+      }, keepaliveMs);
+      timer.unref();
+      session.once("close", () => clearInterval(timer));
+    }
+  }
+
+  /** Stops accepting connections and sends GOAWAY on every session; streams in flight go on. */
+  drain(): void {
+    for (const server of this.servers) {
+      server.close(() => {
+        if (++this.closedCount === this.servers.length) this.onAllClosed?.();
+      });
+    }
+    for (const session of this.sessions) {
+      if (!session.closed) {
+        session.goaway(http2.constants.NGHTTP2_NO_ERROR);
+        session.close();
+      }
+    }
+  }
+
+  /** Closes every session at once. */
+  destroy(): void {
+    for (const session of this.sessions) session.destroy();
+  }
+
+  /** Resolves once the listening sockets and every session are closed. */
+  closed(): Promise<void> {
+    if (this.closedCount === this.servers.length && this.sessions.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = () => {
+        if (this.closedCount === this.servers.length && this.sessions.size === 0) resolve();
+      };
+      this.onAllClosed = check;
+      for (const s of this.sessions) s.once("close", () => setImmediate(check));
+      check();
+    });
+  }
+}
+
+function parseBindAddress(address: string): BindTarget[] {
+  if (address.startsWith("unix:")) {
+    const rest = address.slice(5);
+    return [{ path: rest.startsWith("//") ? rest.slice(2) : rest }];
+  }
+  let host: string;
+  let portText: string;
+  const v6 = /^\[([^\]]+)\]:(\d+)$/.exec(address);
+  if (v6) {
+    host = v6[1]!;
+    portText = v6[2]!;
+  } else {
+    const i = address.lastIndexOf(":");
+    if (i < 0) throw new Error(`Server address ${address} has no port`);
+    host = address.slice(0, i);
+    portText = address.slice(i + 1);
+  }
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) throw new Error(`Invalid port in server address ${address}`);
+  if (host === "" || host === "localhost") {
+    if (host === "") return [{ host: "::", port }];
+    return [
+      { host: "127.0.0.1", port },
+      { host: "::1", port },
+    ];
+  }
+  if (isIP(host) === 0) throw new Error(`Server address ${address}: the host must be an IP address, "localhost" or empty`);
+  return [{ host, port }];
+}
