@@ -3,9 +3,23 @@
 # in proto/ and its generated code in gen/ (committed; test/generated.test.ts checks drift).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOTS=(examples/route-guide conformance benchmarks)
+ROOTS=(test examples/route-guide conformance benchmarks)
 for root in "${ROOTS[@]}"; do
   [ -d "$root/proto" ] || continue
   rm -rf "$root/gen"
   npx --no-install buf generate "$root/proto" --template buf.gen.yaml -o "$root"
 done
+# The Python interop peer (conformance/peers/python) needs *_pb2.py for the message
+# types; Debian's protoc (protobuf-compiler) matches Debian's python3-protobuf.
+# test.proto is left out on purpose: its generated module would import
+# `grpc.testing.*`, which collides with grpcio's own `grpc` package; the peer
+# builds its service handlers by hand from the method paths instead.
+if command -v protoc >/dev/null; then
+  py_out=conformance/peers/python/gen
+  rm -rf "$py_out"
+  mkdir -p "$py_out"
+  protoc -I conformance/proto --python_out="$py_out" \
+    conformance/proto/grpc/testing/messages.proto conformance/proto/grpc/testing/empty.proto
+else
+  echo "generate.sh: protoc not found, leaving conformance/peers/python/gen as is" >&2
+fi

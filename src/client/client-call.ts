@@ -61,8 +61,9 @@ export abstract class ClientCall<Req, Res> {
   private failure: RpcError | undefined;
   private receivedStatus: StatusCode | undefined;
   private receivedDetails = "";
-  private headersRaw: IncomingHttpHeaders | undefined;
-  private trailersRaw: IncomingHttpHeaders | undefined;
+  // Node's flat [name, value, ...] arrays keep repeated keys apart; converted on demand.
+  private headersRaw: string[] | undefined;
+  private trailersRaw: string[] | undefined;
   private initialMd: Metadata | undefined;
   private trailingMd: Metadata | undefined;
   private reader: MessageReader | undefined;
@@ -166,6 +167,7 @@ export abstract class ClientCall<Req, Res> {
     stream.on("response", this.onResponse);
     stream.on("data", this.onData);
     stream.on("trailers", this.onTrailers);
+    stream.on("end", this.onEnd);
     stream.on("close", this.onClose);
     stream.on("error", ignore);
     this.flushPending(stream);
@@ -176,7 +178,7 @@ export abstract class ClientCall<Req, Res> {
     this.finish(code, details, cause);
   }
 
-  private onResponse = (headers: IncomingHttpHeaders, flags: number): void => {
+  private onResponse = (headers: IncomingHttpHeaders, flags: number, raw: string[]): void => {
     if (this.finished) return;
     const httpStatus = Number(headers[":status"]);
     if (httpStatus !== 200) {
@@ -190,10 +192,10 @@ export abstract class ClientCall<Req, Res> {
     }
     if (flags & http2Constants.NGHTTP2_FLAG_END_STREAM) {
       // Trailers-only: the status rides in the only HEADERS frame.
-      this.onTrailers(headers);
+      this.onTrailers(headers, flags, raw);
       return;
     }
-    this.headersRaw = headers;
+    this.headersRaw = raw;
     const encoding = headers["grpc-encoding"];
     let decompressor: Compressor | undefined;
     if (typeof encoding === "string" && encoding !== "identity") {
@@ -232,18 +234,27 @@ export abstract class ClientCall<Req, Res> {
     this.abort(error.code, error.details, error);
   }
 
-  private onTrailers = (trailers: IncomingHttpHeaders): void => {
-    this.trailersRaw = trailers;
-    const raw = trailers["grpc-status"];
-    const code = parseStatusCode(typeof raw === "string" ? raw : undefined);
+  private onTrailers = (trailers: IncomingHttpHeaders, _flags: number, raw: string[]): void => {
+    this.trailersRaw = raw;
+    const status = trailers["grpc-status"];
+    const code = parseStatusCode(typeof status === "string" ? status : undefined);
     if (code === undefined) {
       this.receivedStatus = StatusCode.UNKNOWN;
-      this.receivedDetails = raw === undefined ? "Response ended without a grpc-status" : `Invalid grpc-status: ${String(raw)}`;
+      this.receivedDetails = status === undefined ? "Response ended without a grpc-status" : `Invalid grpc-status: ${String(status)}`;
       return;
     }
     this.receivedStatus = code;
     const message = trailers["grpc-message"];
     this.receivedDetails = typeof message === "string" ? decodeStatusMessage(message) : "";
+  };
+
+  // 'end' comes once every DATA chunk has been emitted, which can be long after
+  // 'trailers' when the reader is slow; 'close' may not come at all while our
+  // request side is still open, so the status is settled here.
+  private onEnd = (): void => {
+    if (this.finished || this.receivedStatus === undefined) return;
+    if (this.reader) this.reader.afterDelivery(this.settleFromStream);
+    else this.settleFromStream();
   };
 
   private onClose = (): void => {
@@ -263,6 +274,10 @@ export abstract class ClientCall<Req, Res> {
       } else {
         this.finish(received, this.receivedDetails);
       }
+      // The server is done; if we are still sending, stop (RST_STREAM NO_ERROR, as
+      // PROTOCOL-HTTP2.md asks) so the stream is released.
+      const stream = this.stream!;
+      if (!stream.closed) stream.close(http2Constants.NGHTTP2_NO_ERROR);
       return;
     }
     const stream = this.stream!;
@@ -510,11 +525,11 @@ export abstract class ClientCall<Req, Res> {
   }
 
   private initialMetadataNow(): Metadata {
-    return (this.initialMd ??= this.headersRaw ? Metadata.fromHttp2Headers(this.headersRaw) : new Metadata());
+    return (this.initialMd ??= this.headersRaw ? Metadata.fromRawHeaders(this.headersRaw) : new Metadata());
   }
 
   private trailingMetadataNow(): Metadata {
-    return (this.trailingMd ??= this.trailersRaw ? Metadata.fromHttp2Headers(this.trailersRaw) : new Metadata());
+    return (this.trailingMd ??= this.trailersRaw ? Metadata.fromRawHeaders(this.trailersRaw) : new Metadata());
   }
 
   // ---- the public face shared by every call kind (grpc.aio.Call) --------------

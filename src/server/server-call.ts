@@ -64,6 +64,7 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
     private readonly server: CallServer,
     private readonly stream: ServerHttp2Stream,
     private readonly headers: IncomingHttpHeaders,
+    private readonly rawHeaders: string[],
     private readonly handler: RpcMethodHandler,
     readonly deadline: number | undefined,
     decompressor: Compressor | undefined,
@@ -460,7 +461,7 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
   }
 
   invocationMetadata(): Metadata {
-    return (this.invocationMd ??= Metadata.fromHttp2Headers(this.headers));
+    return (this.invocationMd ??= Metadata.fromRawHeaders(this.rawHeaders));
   }
 
   method(): string {

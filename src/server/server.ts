@@ -122,7 +122,7 @@ export class Server implements CallServer {
     const { listener, port } = await ServerListener.bind(address, {
       options: this.options,
       tls,
-      onStream: (stream, headers) => this.onStream(stream, headers),
+      onStream: (stream, headers, rawHeaders) => this.onStream(stream, headers, rawHeaders),
     });
     this.listeners.push(listener);
     return port;
@@ -210,7 +210,7 @@ export class Server implements CallServer {
 
   // ---- dispatch ----------------------------------------------------------------------
 
-  private onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
+  private onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: string[]): void {
     stream.on("error", ignore);
     if (headers[":method"] !== "POST") {
       respondHttp(stream, 405, { allow: "POST" });
@@ -254,13 +254,13 @@ export class Server implements CallServer {
     }
     const path = headers[":path"] ?? "";
     if (this.interceptors.length === 0) {
-      const handler = this.handlers.get(path) ?? this.lookupGeneric(path, headers);
-      this.dispatch(stream, headers, handler, deadline, decompressor);
+      const handler = this.handlers.get(path) ?? this.lookupGeneric(path, rawHeaders);
+      this.dispatch(stream, headers, rawHeaders, handler, deadline, decompressor);
       return;
     }
-    const details: HandlerCallDetails = { method: path, invocationMetadata: Metadata.fromHttp2Headers(headers) };
+    const details: HandlerCallDetails = { method: path, invocationMetadata: Metadata.fromRawHeaders(rawHeaders) };
     this.intercepted()(details).then(
-      (handler) => this.dispatch(stream, headers, handler, deadline, decompressor),
+      (handler) => this.dispatch(stream, headers, rawHeaders, handler, deadline, decompressor),
       (err: unknown) => {
         const e = err instanceof RpcError ? err : undefined;
         if (!e) logError(`Exception in a server interceptor for ${path}`, err);
@@ -272,6 +272,7 @@ export class Server implements CallServer {
   private dispatch(
     stream: ServerHttp2Stream,
     headers: IncomingHttpHeaders,
+    rawHeaders: string[],
     handler: RpcMethodHandler | undefined,
     deadline: number | undefined,
     decompressor: Compressor | undefined,
@@ -281,12 +282,12 @@ export class Server implements CallServer {
       respondStatus(stream, StatusCode.UNIMPLEMENTED, `Method not found: ${headers[":path"] ?? ""}`);
       return;
     }
-    this.calls.add(new ServerCall(this, stream, headers, handler, deadline, decompressor));
+    this.calls.add(new ServerCall(this, stream, headers, rawHeaders, handler, deadline, decompressor));
   }
 
-  private lookupGeneric(path: string, headers: IncomingHttpHeaders): RpcMethodHandler | undefined {
+  private lookupGeneric(path: string, rawHeaders: readonly string[]): RpcMethodHandler | undefined {
     if (this.generic.length === 0) return undefined;
-    const details: HandlerCallDetails = { method: path, invocationMetadata: Metadata.fromHttp2Headers(headers) };
+    const details: HandlerCallDetails = { method: path, invocationMetadata: Metadata.fromRawHeaders(rawHeaders) };
     for (const g of this.generic) {
       const h = g.service(details);
       if (h !== undefined) return h;
@@ -298,7 +299,7 @@ export class Server implements CallServer {
 
   private intercepted(): Continuation {
     if (this.chain) return this.chain;
-    let next: Continuation = async (details) => this.handlers.get(details.method) ?? this.lookupGeneric(details.method, {});
+    let next: Continuation = async (details) => this.handlers.get(details.method) ?? this.lookupGeneric(details.method, []);
     for (let i = this.interceptors.length - 1; i >= 0; i--) {
       const interceptor = this.interceptors[i]!;
       const inner = next;
