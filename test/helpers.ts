@@ -74,3 +74,15 @@ export function pattern(n: number, seed = 1): Uint8Array {
   for (let i = 0; i < n; i++) out[i] = (i * 31 + seed) & 0xff;
   return out;
 }
+
+/** Asserts that `promise` rejects, optionally with a message matching `pattern`. */
+export async function rejects(promise: PromiseLike<unknown>, pattern?: RegExp): Promise<unknown> {
+  try {
+    await promise;
+  } catch (err) {
+    if (pattern) assert.match(err instanceof Error ? err.message : String(err), pattern);
+    return err;
+  }
+  assert.unreachable("expected a rejection");
+  return undefined;
+}
