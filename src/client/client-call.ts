@@ -55,6 +55,7 @@ const RESOLVED = Promise.resolve();
  */
 export abstract class ClientCall<Req, Res> {
   protected stream: ClientHttp2Stream | undefined;
+  private session: ClientHttp2Session | undefined;
   private finished = false;
   private statusCode: StatusCode = StatusCode.UNKNOWN;
   private statusDetails = "";
@@ -164,6 +165,7 @@ export abstract class ClientCall<Req, Res> {
       return;
     }
     this.stream = stream;
+    this.session = session;
     stream.on("response", this.onResponse);
     stream.on("data", this.onData);
     stream.on("trailers", this.onTrailers);
@@ -280,9 +282,9 @@ export abstract class ClientCall<Req, Res> {
       if (!stream.closed) stream.close(http2Constants.NGHTTP2_NO_ERROR);
       return;
     }
-    const stream = this.stream!;
-    const rst = stream.rstCode;
-    if (stream.session === undefined || stream.session.destroyed || stream.session.closed) {
+    const rst = this.stream!.rstCode;
+    // Node detaches a closed stream from its session, so the session is kept from begin().
+    if (this.session!.destroyed) {
       this.finish(StatusCode.UNAVAILABLE, "Connection dropped");
     } else if (rst !== undefined && rst !== http2Constants.NGHTTP2_NO_ERROR) {
       this.finish(http2ErrorCodeToStatus(rst), `Received RST_STREAM with code ${rst}`);

@@ -412,6 +412,9 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
       this.abortSignal(reason);
       this.cleanup();
     }
+    // The call counts as in flight until its stream is gone (trailers flushed), so a
+    // graceful stop does not cut a response that is still being sent.
+    this.server.callEnded(this);
     this.wakeDrainWaiters();
     const callbacks = this.doneCallbacks;
     if (callbacks) {
@@ -443,7 +446,6 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
 
   private cleanup(): void {
     clearTimeout(this.timer);
-    this.server.callEnded(this);
   }
 
   // ---- ServicerContext -----------------------------------------------------------
