@@ -1,0 +1,426 @@
+/**
+ * `npm run conformance`: pits every interop server in IMPLEMENTATIONS against every
+ * interop client in it, for every case, plaintext and TLS, and prints one row per run
+ * and a summary (`K skipped`, then `N passed, M failed`). Exit code 1 if any failed.
+ *
+ *   node dist/conformance/run.js [--peers a,b] [--servers a,b] [--clients a,b]
+ *                                [--cases a,b] [--tls both|on|off] [--timeout SECONDS]
+ *                                [--jobs N]
+ *
+ * Each server runs as its own process on a free loopback port; the runner waits until
+ * it accepts connections, runs the clients against it (one process per case, each with
+ * a timeout) and stops it; every process it started is killed on the way out, even
+ * when the runner itself fails or is interrupted. See conformance/README.md.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import net from "node:net";
+import { join } from "node:path";
+import { CASES, isCaseName, type CaseName } from "./lib/cases.js";
+import { FlagError, parseFlags } from "./lib/flags.js";
+import { CONFORMANCE_DIR, REPO_ROOT } from "./lib/paths.js";
+
+// ---------------------------------------------------------------------------
+// The implementations
+
+interface Implementation {
+  name: string;
+  /** argv of the interop client; the runner appends the standard flags. */
+  client: readonly string[];
+  /** argv of the interop server; the runner appends --port and --use_tls. */
+  server: readonly string[];
+  /**
+   * Server features this implementation cannot provide, by the case that needs them:
+   * those cases are SKIP against this server, whatever the client.
+   */
+  serverCannot?: Partial<Record<CaseName, string>>;
+  /** Why this implementation cannot run here, or undefined when it can. */
+  unavailable?: () => string | undefined;
+  /** When unavailable: true leaves it out with a note, false fails the run. */
+  optional?: boolean;
+  /**
+   * The implementation under test (ours). Only peers may skip: a SKIP from its own
+   * client counts as a failure.
+   */
+  underTest?: boolean;
+}
+
+const PYTHON = process.env["CONFORMANCE_PYTHON"] || "/usr/bin/python3";
+const DIST_CONFORMANCE = join(REPO_ROOT, "dist", "conformance");
+
+const COMPRESSED_REQUEST_CASES = ["client_compressed_unary", "client_compressed_streaming"] as const;
+const COMPRESSED_RESPONSE_CASES = ["server_compressed_unary", "server_compressed_streaming"] as const;
+
+function cannot(cases: readonly CaseName[], reason: string): Partial<Record<CaseName, string>> {
+  return Object.fromEntries(cases.map((c) => [c, reason]));
+}
+
+const IMPLEMENTATIONS: readonly Implementation[] = [
+  {
+    name: "async-grpc",
+    client: [join(CONFORMANCE_DIR, "bin", "interop-client")],
+    server: [join(CONFORMANCE_DIR, "bin", "interop-server")],
+    underTest: true,
+    // Until conformance/interop-{client,server}.ts exist; then make it required.
+    optional: true,
+    unavailable: () => {
+      const missing = ["interop-client.js", "interop-server.js"].filter((f) => !existsSync(join(DIST_CONFORMANCE, f)));
+      return missing.length > 0 ? `not built: dist/conformance/${missing.join(", ")} missing` : undefined;
+    },
+  },
+  {
+    name: "grpc-js",
+    client: [process.execPath, join(DIST_CONFORMANCE, "peers", "grpc-js", "client.js")],
+    server: [process.execPath, join(DIST_CONFORMANCE, "peers", "grpc-js", "server.js")],
+    serverCannot: {
+      ...cannot(COMPRESSED_REQUEST_CASES, "grpc-js server cannot tell whether a request message was compressed"),
+      ...cannot(COMPRESSED_RESPONSE_CASES, "grpc-js server cannot compress responses"),
+    },
+    unavailable: () =>
+      existsSync(join(DIST_CONFORMANCE, "peers", "grpc-js", "server.js")) ? undefined : "not built (run tsc -p .)",
+  },
+  {
+    name: "python",
+    client: [PYTHON, join(CONFORMANCE_DIR, "peers", "python", "interop_client.py")],
+    server: [PYTHON, join(CONFORMANCE_DIR, "peers", "python", "interop_server.py")],
+    serverCannot: cannot(
+      COMPRESSED_REQUEST_CASES,
+      "grpcio server cannot tell whether a request message was compressed",
+    ),
+    unavailable: () => {
+      const probe = spawnSync(PYTHON, ["-c", "import grpc, google.protobuf"], { encoding: "utf8" });
+      if (probe.error) return `${PYTHON}: ${probe.error.message}`;
+      return probe.status === 0 ? undefined : `${PYTHON} cannot import grpc (apt-get install python3-grpcio): ${lastLine(probe.stderr)}`;
+    },
+  },
+];
+
+// ---------------------------------------------------------------------------
+// Options
+
+interface Options {
+  servers: Implementation[];
+  clients: Implementation[];
+  cases: CaseName[];
+  tls: boolean[];
+  timeoutMs: number;
+  jobs: number;
+}
+
+const USAGE = `usage: node dist/conformance/run.js [options]
+  --peers a,b       implementations to use on both sides (default: all; ${IMPLEMENTATIONS.map((i) => i.name).join(", ")})
+  --only a,b        same as --peers
+  --servers a,b     implementations to use as servers (default: --peers)
+  --clients a,b     implementations to use as clients (default: --peers)
+  --cases a,b       cases to run (default: all ${CASES.length})
+  --tls both|on|off plaintext, TLS or both (default: both)
+  --timeout S       per-case timeout in seconds (default: 20)
+  --jobs N          clients run at once against a server (default: 2)`;
+
+function parseOptions(argv: readonly string[], notes: string[], failures: Row[]): Options | undefined {
+  const f = parseFlags(argv, {
+    peers: "string",
+    only: "string",
+    servers: "string",
+    clients: "string",
+    cases: "string",
+    tls: "string",
+    timeout: "string",
+    jobs: "string",
+    help: "boolean",
+  });
+  if (f.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return undefined;
+  }
+  const list = (value: string | undefined) => value?.split(",").map((s) => s.trim()).filter(Boolean);
+  const peers = list(f.peers ?? f.only);
+  const explicit = new Set([...(peers ?? []), ...(list(f.servers) ?? []), ...(list(f.clients) ?? [])]);
+  for (const name of explicit) {
+    if (!IMPLEMENTATIONS.some((i) => i.name === name)) throw new FlagError(`unknown implementation ${JSON.stringify(name)}`);
+  }
+
+  // Which implementations can run here.
+  const usable = new Map<string, Implementation>();
+  for (const impl of IMPLEMENTATIONS) {
+    if (peers && !explicit.has(impl.name)) continue;
+    const why = impl.unavailable?.();
+    if (why === undefined) usable.set(impl.name, impl);
+    else if (impl.optional && !explicit.has(impl.name)) notes.push(`note: ${impl.name} left out: ${why}`);
+    else failures.push({ server: impl.name, client: "*", tls: "*", testCase: "*", result: "FAIL", reason: `unavailable: ${why}` });
+  }
+  const pick = (names: string[] | undefined) =>
+    [...usable.values()].filter((impl) => (names ?? peers ?? [impl.name]).includes(impl.name));
+
+  const cases = list(f.cases) ?? [...CASES];
+  for (const c of cases) if (!isCaseName(c)) throw new FlagError(`unknown case ${JSON.stringify(c)}`);
+
+  const tls = { both: [false, true], on: [true], off: [false] }[f.tls ?? "both"];
+  if (!tls) throw new FlagError(`--tls must be both, on or off`);
+  const timeoutMs = Number(f.timeout ?? "20") * 1000;
+  const jobs = Number(f.jobs ?? "2");
+  if (!(timeoutMs > 0)) throw new FlagError("--timeout must be a positive number of seconds");
+  if (!Number.isInteger(jobs) || jobs < 1) throw new FlagError("--jobs must be a positive integer");
+
+  return {
+    servers: pick(list(f.servers)),
+    clients: pick(list(f.clients)),
+    cases: cases as CaseName[],
+    tls,
+    timeoutMs,
+    jobs,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Processes: every child is tracked and killed when the runner goes away
+
+const children = new Set<ChildProcess>();
+
+function start(argv: readonly string[]): ChildProcess {
+  const [command, ...args] = argv;
+  const child = spawn(command!, args, { stdio: ["ignore", "pipe", "pipe"], env: process.env });
+  children.add(child);
+  child.on("exit", () => children.delete(child));
+  child.on("error", () => children.delete(child));
+  return child;
+}
+
+function killAll(): void {
+  for (const child of children) child.kill("SIGKILL");
+}
+
+process.on("exit", killAll);
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  process.on(signal, () => {
+    killAll();
+    process.stderr.write(`\nconformance: interrupted by ${signal}\n`);
+    process.exit(1);
+  });
+}
+
+/** Keeps the last lines a process wrote, for failure reasons. */
+class OutputTail {
+  private text = "";
+  constructor(...streams: (NodeJS.ReadableStream | null)[]) {
+    for (const stream of streams) {
+      stream?.setEncoding("utf8");
+      stream?.on("data", (chunk: string) => (this.text = (this.text + chunk).slice(-8192)));
+    }
+  }
+  get lines(): string[] {
+    return this.text.split("\n").map((l) => l.trim()).filter(Boolean);
+  }
+}
+
+function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      resolve({ code: child.exitCode, signal: child.signalCode });
+      return;
+    }
+    child.once("error", (error) => resolve({ code: null, signal: null, error }));
+    child.once("exit", (code, signal) => resolve({ code, signal }));
+  });
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const done = exited(child);
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
+  await done;
+  clearTimeout(timer);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host: "127.0.0.1" });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+/** Waits until the server accepts connections; a reason string if it never does. */
+async function waitUntilListening(child: ChildProcess, port: number, output: OutputTail): Promise<string | undefined> {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      return `server exited (${child.exitCode ?? child.signalCode}) before listening: ${output.lines.slice(-3).join(" | ")}`;
+    }
+    if (await canConnect(port)) return undefined;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return `server not listening on port ${port} after 15 s: ${output.lines.slice(-3).join(" | ")}`;
+}
+
+// ---------------------------------------------------------------------------
+// Running
+
+type Result = "PASS" | "FAIL" | "SKIP";
+
+interface Row {
+  server: string;
+  client: string;
+  tls: string;
+  testCase: string;
+  result: Result;
+  reason: string;
+}
+
+function lastLine(text: string): string {
+  return text.split("\n").map((l) => l.trim()).filter(Boolean).at(-1) ?? "";
+}
+
+async function runClient(
+  client: Implementation,
+  testCase: CaseName,
+  port: number,
+  tls: boolean,
+  timeoutMs: number,
+): Promise<{ result: Result; reason: string }> {
+  const flags = [`--server_host=127.0.0.1`, `--server_port=${port}`, `--test_case=${testCase}`, `--use_tls=${tls}`];
+  if (tls) flags.push("--use_test_ca=true", "--server_host_override=foo.test.google.fr");
+  const child = start([...client.client, ...flags]);
+  const output = new OutputTail(child.stdout, child.stderr);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill("SIGKILL");
+  }, timeoutMs);
+  const { code, signal, error } = await exited(child);
+  clearTimeout(timer);
+  const lines = output.lines;
+  if (error) return { result: "FAIL", reason: `cannot start client: ${error.message}` };
+  if (timedOut) return { result: "FAIL", reason: `timed out after ${timeoutMs / 1000} s` };
+  if (code === 0) return { result: "PASS", reason: "" };
+  if (code === 3) {
+    const reason = lines.find((l) => l.startsWith("SKIP:"))?.slice(5).trim() ?? "client skipped (no reason given)";
+    return client.underTest
+      ? { result: "FAIL", reason: `${client.name} skipped, but only peers may skip: ${reason}` }
+      : { result: "SKIP", reason: `client: ${reason}` };
+  }
+  const failLine = lines.find((l) => l.startsWith("FAIL:"));
+  const reason = failLine?.slice(5).trim() ?? lines.at(-1) ?? "";
+  return { result: "FAIL", reason: `${signal ? `killed by ${signal}` : `exit ${code}`}${reason ? `: ${reason}` : ""}` };
+}
+
+/** Runs `tasks` with at most `jobs` at once; `emit` sees the results in task order. */
+async function pool<T>(tasks: (() => Promise<T>)[], jobs: number, emit: (value: T) => void): Promise<void> {
+  const results: (T | undefined)[] = new Array(tasks.length);
+  const done: boolean[] = new Array(tasks.length).fill(false);
+  let nextTask = 0;
+  let nextEmit = 0;
+  const worker = async () => {
+    while (nextTask < tasks.length) {
+      const i = nextTask++;
+      results[i] = await tasks[i]!();
+      done[i] = true;
+      while (nextEmit < tasks.length && done[nextEmit]) emit(results[nextEmit++]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(jobs, tasks.length) }, worker));
+}
+
+class Table {
+  readonly rows: Row[] = [];
+  private static readonly widths = [10, 10, 9, 28, 6];
+
+  header(): void {
+    this.line(["SERVER", "CLIENT", "TLS", "CASE", "RESULT", "REASON"]);
+  }
+
+  add(row: Row): void {
+    this.rows.push(row);
+    this.line([row.server, row.client, row.tls, row.testCase, row.result, row.reason]);
+  }
+
+  private line(cells: string[]): void {
+    const padded = cells.map((cell, i) => (i < Table.widths.length ? cell.padEnd(Table.widths[i]!) : cell));
+    process.stdout.write(`${padded.join(" ").trimEnd()}\n`);
+  }
+
+  count(result: Result): number {
+    return this.rows.filter((r) => r.result === result).length;
+  }
+}
+
+async function runServer(server: Implementation, tls: boolean, options: Options, table: Table): Promise<void> {
+  const tlsName = tls ? "tls" : "plaintext";
+  const row = (client: Implementation, testCase: CaseName, result: Result, reason: string): Row => ({
+    server: server.name,
+    client: client.name,
+    tls: tlsName,
+    testCase,
+    result,
+    reason,
+  });
+  const pairs = options.clients.flatMap((client) => options.cases.map((testCase) => ({ client, testCase })));
+  if (pairs.length === 0) return;
+
+  const port = await freePort();
+  const child = start([...server.server, `--port=${port}`, `--use_tls=${tls}`]);
+  const output = new OutputTail(child.stdout, child.stderr);
+  try {
+    const notListening = await waitUntilListening(child, port, output);
+    const tasks = pairs.map(({ client, testCase }) => async (): Promise<Row> => {
+      const serverCannot = server.serverCannot?.[testCase];
+      if (serverCannot !== undefined) return row(client, testCase, "SKIP", `server: ${serverCannot}`);
+      if (notListening !== undefined) return row(client, testCase, "FAIL", notListening);
+      if (child.exitCode !== null || child.signalCode !== null) {
+        return row(client, testCase, "FAIL", `server died (${child.exitCode ?? child.signalCode}): ${output.lines.at(-1) ?? ""}`);
+      }
+      const { result, reason } = await runClient(client, testCase, port, tls, options.timeoutMs);
+      return row(client, testCase, result, reason);
+    });
+    await pool(tasks, options.jobs, (r) => table.add(r));
+  } finally {
+    await stop(child);
+  }
+}
+
+async function main(): Promise<number> {
+  const notes: string[] = [];
+  const unavailable: Row[] = [];
+  let options: Options | undefined;
+  try {
+    options = parseOptions(process.argv.slice(2), notes, unavailable);
+  } catch (err) {
+    process.stderr.write(`conformance: ${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (!options) return 0;
+  for (const note of notes) process.stdout.write(`${note}\n`);
+
+  const started = Date.now();
+  const table = new Table();
+  table.header();
+  for (const row of unavailable) table.add(row);
+  for (const server of options.servers) {
+    for (const tls of options.tls) await runServer(server, tls, options, table);
+  }
+
+  const passed = table.count("PASS");
+  const failed = table.count("FAIL");
+  const skipped = table.count("SKIP");
+  process.stdout.write(`\n${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  process.stdout.write(`${skipped} skipped\n`);
+  process.stdout.write(`${passed} passed, ${failed} failed\n`);
+  return failed > 0 ? 1 : 0;
+}
+
+process.exitCode = await main();
