@@ -7,6 +7,7 @@ export {
   type MetadataInit,
 } from "./wire/index.js";
 export { ConnectivityState, type ChannelOptions } from "./transport/index.js";
+export * from "./credentials/index.js";
 export * from "./client/index.js";
 export * from "./server/index.js";
 export { VERSION } from "./version.js";

@@ -10,11 +10,15 @@ import {
   OPT_MAX_SEND_MESSAGE_LENGTH,
   OPT_PRIMARY_USER_AGENT,
   OPT_SECONDARY_USER_AGENT,
+  OPT_SSL_TARGET_NAME_OVERRIDE,
   stringOption,
   type ChannelOptions,
 } from "../transport/index.js";
 import { getCompressor, StatusCode, type Compressor } from "../wire/index.js";
 import { VERSION } from "../version.js";
+import type { ChannelCredentials } from "../credentials/index.js";
+import { isIP } from "node:net";
+import { checkServerIdentity } from "node:tls";
 import type { MethodSerializers } from "./call-options.js";
 import type { CallHost, ClientCall } from "./client-call.js";
 import {
@@ -225,6 +229,24 @@ export class Channel implements CallHost {
     const err = this.connection.lastError;
     return err ? `Failed to connect: ${err.message}` : "Failed to connect";
   }
+}
+
+/**
+ * A TLS channel (gRPC Python `grpc.aio.secure_channel()`). The option
+ * `grpc.ssl_target_name_override` names the host the server certificate must match
+ * (and the `:authority`), for tests against certificates issued to another name.
+ */
+export function secureChannel(target: string, credentials: ChannelCredentials, config?: ChannelConfig): Channel {
+  const options = config?.options ?? {};
+  const override = stringOption(options, OPT_SSL_TARGET_NAME_OVERRIDE);
+  const parsed = parseTarget(target);
+  const host = "host" in parsed.address ? parsed.address.host : "localhost";
+  const tls = { ...credentials.tls, servername: override ?? (isIP(host) ? undefined : host) };
+  if (override !== undefined) {
+    // Node checks the certificate against `servername`, which carries the override.
+    tls.checkServerIdentity = (_host: string, cert) => checkServerIdentity(override, cert);
+  }
+  return new Channel(target, config, { secure: true, tls, authority: override });
 }
 
 /** A channel without transport security (gRPC Python `grpc.aio.insecure_channel()`). */

@@ -1,5 +1,5 @@
 import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http2";
-import { http2Constants, MessageQueue, MessageReader, type ClientConnection } from "../transport/index.js";
+import { DeadlineTimer, http2Constants, MessageQueue, MessageReader, type ClientConnection } from "../transport/index.js";
 import {
   ACCEPT_ENCODING_HEADER,
   decodeStatusMessage,
@@ -15,7 +15,7 @@ import {
   type Compressor,
 } from "../wire/index.js";
 import type { CallOptions } from "./call-options.js";
-import { DeadlineTimer, resolveDeadline } from "./deadline.js";
+import { resolveDeadline } from "./deadline.js";
 
 /** What a call needs from its channel. */
 export interface CallHost {

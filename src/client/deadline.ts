@@ -1,7 +1,4 @@
-// Deadlines as absolute wall-clock milliseconds; timers re-arm past setTimeout's
-// 2^31-1 ms ceiling so a far deadline neither fires early nor overflows.
-
-const MAX_TIMER_MS = 2 ** 31 - 1;
+// Deadlines are absolute wall-clock milliseconds.
 
 /** Absolute deadline in epoch ms from per-call `timeoutMs`/`deadline`, the earlier winning. */
 export function resolveDeadline(timeoutMs: number | undefined, deadline: Date | number | undefined): number | undefined {
@@ -16,26 +13,4 @@ export function resolveDeadline(timeoutMs: number | undefined, deadline: Date | 
     if (d !== Number.POSITIVE_INFINITY && (at === undefined || d < at)) at = d;
   }
   return at;
-}
-
-/** Calls `fire` once `deadline` (epoch ms) has passed, unless cancelled first. */
-export class DeadlineTimer {
-  private timer: NodeJS.Timeout;
-
-  constructor(
-    private readonly deadline: number,
-    private readonly fire: () => void,
-  ) {
-    this.timer = this.arm();
-  }
-
-  cancel(): void {
-    clearTimeout(this.timer);
-  }
-
-  private arm(): NodeJS.Timeout {
-    const remaining = this.deadline - Date.now();
-    if (remaining > MAX_TIMER_MS) return setTimeout(() => (this.timer = this.arm()), MAX_TIMER_MS);
-    return setTimeout(this.fire, Math.max(0, remaining));
-  }
 }

@@ -1,4 +1,4 @@
-export { Channel, insecureChannel, type ChannelConfig, type TransportSecurity } from "./channel.js";
+export { Channel, insecureChannel, secureChannel, type ChannelConfig, type TransportSecurity } from "./channel.js";
 export type { CallOptions, MethodSerializers } from "./call-options.js";
 export { EOF } from "./client-call.js";
 export { UnaryUnaryCall, UnaryStreamCall, StreamUnaryCall, StreamStreamCall } from "./calls.js";

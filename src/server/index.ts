@@ -1,4 +1,4 @@
-export { Server, createServer, type ServerConfig, type PortSecurity } from "./server.js";
+export { Server, createServer, type ServerConfig } from "./server.js";
 export type { ServicerContext } from "./servicer-context.js";
 export type { ServerInterceptor, Continuation } from "./interceptor.js";
 export type { ServiceImplementation, MethodImplementation } from "./service-implementation.js";

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import { EOF } from "../client/index.js";
-import { http2Constants, logError, MessageQueue, MessageReader, trace } from "../transport/index.js";
+import { DeadlineTimer, http2Constants, logError, MessageQueue, MessageReader, trace } from "../transport/index.js";
 import {
   ACCEPT_ENCODING_HEADER,
   encodeStatusMessage,
@@ -42,7 +42,7 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
   private wasCancelled = false;
   private controller: AbortController | undefined;
   private abortReason: RpcError | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: DeadlineTimer | undefined;
   private reader: MessageReader | undefined;
   private request: unknown;
   private requests = 0;
@@ -76,7 +76,7 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
     stream.on("error", ignore);
     stream.once("close", this.onClose);
     if (deadline !== undefined) {
-      this.timer = setTimeout(() => this.expire(), Math.max(0, deadline - Date.now()));
+      this.timer = new DeadlineTimer(deadline, () => this.expire());
     }
     const streamingRequest = handler.kind === "client_streaming" || handler.kind === "bidi_streaming";
     if (streamingRequest) this.queue = new MessageQueue(READ_HIGH_WATER_BYTES, () => stream.resume());
@@ -445,7 +445,7 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
   }
 
   private cleanup(): void {
-    clearTimeout(this.timer);
+    this.timer?.cancel();
   }
 
   // ---- ServicerContext -----------------------------------------------------------

@@ -21,6 +21,7 @@ import {
   StatusCode,
   type Compressor,
 } from "../wire/index.js";
+import type { ServerCredentials } from "../credentials/index.js";
 import type { Continuation, ServerInterceptor } from "./interceptor.js";
 import { MethodHandlersGenericHandler, type GenericRpcHandler, type HandlerCallDetails, type RpcMethodHandler } from "./method-handlers.js";
 import { ServerCall, type CallServer } from "./server-call.js";
@@ -35,11 +36,6 @@ export interface ServerConfig {
   compression?: string;
   /** Calls beyond this many at once get RESOURCE_EXHAUSTED (gRPC Python `maximum_concurrent_rpcs`). */
   maximumConcurrentRpcs?: number;
-}
-
-/** @internal How the credentials layer configures a secure port. */
-export interface PortSecurity {
-  tls: SecureServerOptions;
 }
 
 const COMPRESSION_BY_NUMBER: Record<string, string> = { "0": "identity", "1": "deflate", "2": "gzip" };
@@ -112,9 +108,9 @@ export class Server implements CallServer {
     return this.bind(address, undefined);
   }
 
-  /** @internal Binds a TLS port; the credentials layer's `addSecurePort` calls this. */
-  bindSecure(address: string, security: PortSecurity): Promise<number> {
-    return this.bind(address, security.tls);
+  /** Binds a TLS port (ALPN h2) and resolves to its number (gRPC Python `add_secure_port()`). */
+  addSecurePort(address: string, credentials: ServerCredentials): Promise<number> {
+    return this.bind(address, credentials.tls);
   }
 
   private async bind(address: string, tls: SecureServerOptions | undefined): Promise<number> {

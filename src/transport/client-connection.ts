@@ -1,5 +1,5 @@
 import * as http2 from "node:http2";
-import { connect as netConnect } from "node:net";
+import { connect as netConnect, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import type { ClientHttp2Session, ClientHttp2Stream, OutgoingHttpHeaders, SecureClientSessionOptions } from "node:http2";
 import { Backoff } from "./backoff.js";
@@ -88,12 +88,15 @@ export class ClientConnection {
       // Our calls already bound what they hold; a low default here would refuse streams.
       maxOutstandingPings: 2,
     };
-    if ("path" in address) {
-      const path = address.path;
-      sessionOptions.createConnection = secure
-        ? () => tlsConnect({ ...tls, path, ALPNProtocols: ["h2"] })
-        : () => netConnect({ path });
-    }
+    // We make the socket ourselves so that its 'close' is seen: Node's session can be
+    // destroyed by a TLS alert after the handshake without emitting 'close' itself.
+    let socket: Socket | undefined;
+    sessionOptions.createConnection = () => {
+      const where = "path" in address ? { path: address.path } : { host: address.host, port: address.port };
+      socket = secure ? tlsConnect({ ...tls, ...where, ALPNProtocols: ["h2"] }) : netConnect(where);
+      socket.setNoDelay?.(true);
+      return socket;
+    };
     let session: ClientHttp2Session;
     try {
       session = http2.connect(
@@ -104,6 +107,12 @@ export class ClientConnection {
       this.onConnectFailed(err instanceof Error ? err : new Error(String(err)));
       return;
     }
+    socket?.once("close", () => this.onSessionGone(session));
+    socket?.once("error", (err: Error) => {
+      this.lastError = err;
+      socket!.destroy();
+      this.onSessionGone(session);
+    });
     this.session = session;
     trace("connectivity", () => `connecting to ${describe(address)}`);
     this.connectTimer = setTimeout(() => {
@@ -131,18 +140,21 @@ export class ClientConnection {
       trace("connectivity", () => `session error: ${err.message}`);
     });
     session.once("goaway", () => this.retire(session));
-    session.once("close", () => {
-      this.draining.delete(session);
-      if (this.session !== session) return;
-      this.session = undefined;
-      clearTimeout(this.connectTimer);
-      this.stopKeepalive();
-      if (this.state === ConnectivityState.CONNECTING) {
-        this.onConnectFailed(this.lastError ?? new Error("Connection closed before HTTP/2 settings were received"));
-      } else if (this.state === ConnectivityState.READY) {
-        this.setState(ConnectivityState.IDLE);
-      }
-    });
+    session.once("close", () => this.onSessionGone(session));
+  }
+
+  private onSessionGone(session: ClientHttp2Session): void {
+    this.draining.delete(session);
+    if (this.session !== session) return;
+    this.session = undefined;
+    if (!session.destroyed) session.destroy();
+    clearTimeout(this.connectTimer);
+    this.stopKeepalive();
+    if (this.state === ConnectivityState.CONNECTING) {
+      this.onConnectFailed(this.lastError ?? new Error("Connection closed before HTTP/2 settings were received"));
+    } else if (this.state === ConnectivityState.READY) {
+      this.setState(ConnectivityState.IDLE);
+    }
   }
 
   /** The session to open a stream on, if READY. */

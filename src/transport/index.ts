@@ -7,3 +7,4 @@ export { MessageReader, type MessageSink } from "./message-reader.js";
 export { trace, isTracing, logError } from "./trace.js";
 export * from "./options.js";
 export { http2Constants } from "./http2-constants.js";
+export { DeadlineTimer } from "./deadline-timer.js";
