@@ -122,10 +122,14 @@ export abstract class ClientCall<Req, Res> {
     const signal = this.signal;
     if (signal) {
       if (signal.aborted) {
-        this.finish(StatusCode.CANCELLED, abortDetails(signal));
+        const [code, details] = abortStatus(signal);
+        this.finish(code, details);
         return;
       }
-      this.abortListener = () => this.abort(StatusCode.CANCELLED, abortDetails(signal));
+      this.abortListener = () => {
+        const [code, details] = abortStatus(signal);
+        this.abort(code, details);
+      };
       signal.addEventListener("abort", this.abortListener, { once: true });
     }
     if (this.deadline !== undefined) {
@@ -595,10 +599,15 @@ function runCallback<C>(callback: DoneCallback<C>, call: C): void {
   }
 }
 
-function abortDetails(signal: AbortSignal): string {
+// A signal's reason decides the status: AbortSignal.timeout() (TimeoutError) is a
+// deadline, an RpcError (e.g. a server handler's context.signal passed on to an
+// outgoing call) keeps its code, anything else is a cancellation.
+function abortStatus(signal: AbortSignal): [StatusCode, string] {
   const reason: unknown = signal.reason;
-  if (reason instanceof Error && reason.message) return `Cancelled: ${reason.message}`;
-  return "Cancelled by the caller's AbortSignal";
+  if (reason instanceof RpcError) return [reason.code, reason.details];
+  if (reason instanceof Error && reason.name === "TimeoutError") return [StatusCode.DEADLINE_EXCEEDED, `Deadline Exceeded: ${reason.message}`];
+  if (reason instanceof Error && reason.message) return [StatusCode.CANCELLED, `Cancelled: ${reason.message}`];
+  return [StatusCode.CANCELLED, "Cancelled by the caller's AbortSignal"];
 }
 
 function errorMessage(err: unknown): string {

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import { EOF } from "../client/index.js";
-import { DeadlineTimer, http2Constants, logError, MessageQueue, MessageReader, trace } from "../transport/index.js";
+import { DeadlineTimer, logError, MessageQueue, MessageReader, RESPOND_END_STREAM, RESPOND_WITH_TRAILERS, trace } from "../transport/index.js";
 import {
   ACCEPT_ENCODING_HEADER,
   encodeStatusMessage,
@@ -335,7 +335,7 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
     };
     if (this.compressor) headers["grpc-encoding"] = this.compressor.name;
     if (this.initialMd) this.initialMd.toHttp2Headers(headers as Record<string, string | string[]>);
-    this.stream.respond(headers, { waitForTrailers: true });
+    this.stream.respond(headers, RESPOND_WITH_TRAILERS);
     this.stream.once("wantTrailers", this.onWantTrailers);
   }
 
@@ -376,7 +376,7 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
         if (this.initialMd) this.initialMd.toHttp2Headers(headers as Record<string, string | string[]>);
         if (this.trailingMd) this.trailingMd.toHttp2Headers(headers as Record<string, string | string[]>);
         try {
-          stream.respond(headers, { endStream: true });
+          stream.respond(headers, RESPOND_END_STREAM);
         } catch {
           // Already reset by the peer.
         }
@@ -435,7 +435,6 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
     this.wasCancelled = true;
     this.queue?.discard(new RpcError(StatusCode.UNAVAILABLE, "Server shutting down"));
     this.finishWithStatus(StatusCode.UNAVAILABLE, "Server shutting down");
-    if (!this.stream.destroyed) this.stream.close(http2Constants.NGHTTP2_CANCEL);
   }
 
   private abortSignal(reason: RpcError): void {

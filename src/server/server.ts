@@ -4,6 +4,7 @@ import {
   DEFAULT_MAX_RECEIVE_MESSAGE_LENGTH,
   logError,
   messageLimit,
+  RESPOND_END_STREAM,
   OPT_DEFAULT_COMPRESSION,
   OPT_MAX_RECEIVE_MESSAGE_LENGTH,
   OPT_MAX_SEND_MESSAGE_LENGTH,
@@ -137,7 +138,7 @@ export class Server implements CallServer {
    */
   stop(graceSeconds: number | null = null): Promise<void> {
     if (this.stopped) {
-      if (!graceSeconds && this.state === "stopping") this.abortCalls();
+      if (!graceSeconds && this.state === "stopping") void this.abortCalls();
       return this.stopped;
     }
     this.state = "stopping";
@@ -156,15 +157,25 @@ export class Server implements CallServer {
         };
       });
     }
-    this.abortCalls();
+    await this.abortCalls();
     await Promise.all(this.listeners.map((l) => l.closed()));
     this.state = "stopped";
     for (const w of this.terminationWaiters) w();
     this.terminationWaiters = [];
   }
 
-  private abortCalls(): void {
+  /** Ends every call with UNAVAILABLE, gives the trailers a moment to leave, then closes every connection. */
+  private async abortCalls(): Promise<void> {
     for (const call of [...this.calls]) call.shutdown();
+    if (this.calls.size > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 500);
+        this.onCallsDrained = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
     for (const listener of this.listeners) listener.destroy();
   }
 
@@ -326,7 +337,7 @@ function respondStatus(stream: ServerHttp2Stream, code: StatusCode, details: str
   };
   if (code === StatusCode.UNIMPLEMENTED) headers["grpc-accept-encoding"] = ACCEPT_ENCODING_HEADER;
   try {
-    stream.respond(headers, { endStream: true });
+    stream.respond(headers, RESPOND_END_STREAM);
   } catch {
     // The client reset the stream first.
   }
@@ -334,7 +345,7 @@ function respondStatus(stream: ServerHttp2Stream, code: StatusCode, details: str
 
 function respondHttp(stream: ServerHttp2Stream, status: number, extra: OutgoingHttpHeaders): void {
   try {
-    stream.respond({ ":status": status, ...extra }, { endStream: true });
+    stream.respond({ ":status": status, ...extra }, RESPOND_END_STREAM);
   } catch {
     // The client reset the stream first.
   }

@@ -6,5 +6,5 @@ export { MessageQueue } from "./message-queue.js";
 export { MessageReader, type MessageSink } from "./message-reader.js";
 export { trace, isTracing, logError } from "./trace.js";
 export * from "./options.js";
-export { http2Constants } from "./http2-constants.js";
+export { http2Constants, RESPOND_WITH_TRAILERS, RESPOND_END_STREAM } from "./http2-constants.js";
 export { DeadlineTimer } from "./deadline-timer.js";

@@ -106,9 +106,13 @@ test("an already-aborted signal never starts the call", async () => {
   await expectStatus(client.unary({ message: "x" }, { signal: AbortSignal.abort() }), StatusCode.CANCELLED);
 });
 
-test("AbortSignal.timeout works as a deadline-like signal", async () => {
+test("AbortSignal.timeout() is a deadline; an RpcError reason keeps its code", async () => {
   const client = createClient(Echo, channel);
-  await expectStatus(client.unary({ message: "slow", delayMs: 5000 }, { signal: AbortSignal.timeout(50) }), StatusCode.CANCELLED);
+  await expectStatus(client.unary({ message: "slow", delayMs: 5000 }, { signal: AbortSignal.timeout(50) }), StatusCode.DEADLINE_EXCEEDED);
+  const controller = new AbortController();
+  controller.abort(new RpcError(StatusCode.UNAVAILABLE, "upstream went away"));
+  const err = await expectStatus(client.unary({ message: "x" }, { signal: controller.signal }), StatusCode.UNAVAILABLE);
+  assert.is(err.details, "upstream went away");
 });
 
 test("call.cancel() on a stream: returns true once, the reader sees CANCELLED, the handler's late writes are dropped", async () => {

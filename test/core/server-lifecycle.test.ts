@@ -47,7 +47,8 @@ test("when the grace period ends, remaining calls are cancelled and their handle
   const t0 = Date.now();
   await server.stop(0.2);
   assert.ok(Date.now() - t0 < 3000);
-  await expectStatus(inflight, StatusCode.UNAVAILABLE);
+  const err = await expectStatus(inflight, StatusCode.UNAVAILABLE);
+  assert.is(err.details, "Server shutting down");
   assert.ok(observed.aborted instanceof RpcError);
   await channel.close();
   await assertNoLeaks();

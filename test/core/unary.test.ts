@@ -75,6 +75,7 @@ test("metadata travels both ways, ASCII and binary, multi-valued", async () => {
   assert.not.ok(seen.metadata!.has("te"));
   const initial = await call.initialMetadata();
   assert.is(initial.get("x-initial"), "i");
+  assert.equal(initial.keys(), ["x-initial", "x-initial-bin"], "nothing but what the handler sent (no date header)");
   assert.equal([...(initial.get("x-initial-bin") as Uint8Array)], [9, 8, 7]);
   const trailing = await call.trailingMetadata();
   assert.equal(trailing.getAll("x-trailing"), ["a", "b"]);
