@@ -177,9 +177,9 @@ function parseOptions(argv: readonly string[], notes: string[], failures: Row[])
 
 const children = new Set<ChildProcess>();
 
-function start(argv: readonly string[]): ChildProcess {
+function start(argv: readonly string[], env: Record<string, string> = {}): ChildProcess {
   const [command, ...args] = argv;
-  const child = spawn(command!, args, { stdio: ["ignore", "pipe", "pipe"], env: process.env });
+  const child = spawn(command!, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
   children.add(child);
   child.on("exit", () => children.delete(child));
   child.on("error", () => children.delete(child));
@@ -209,7 +209,7 @@ class OutputTail {
     }
   }
   get lines(): string[] {
-    return this.text.split("\n").map((l) => l.trim()).filter(Boolean);
+    return this.text.split("\n").map((l) => l.trimEnd()).filter(Boolean);
   }
 }
 
@@ -280,22 +280,27 @@ interface Row {
   testCase: string;
   result: Result;
   reason: string;
+  /** How long the client ran, if it ran. */
+  ms?: number;
+  /** The last lines the client wrote, kept for failures. */
+  output?: string[];
 }
 
 function lastLine(text: string): string {
   return text.split("\n").map((l) => l.trim()).filter(Boolean).at(-1) ?? "";
 }
 
+/** Runs one client for one case; the verdict, and the client's last lines of output. */
 async function runClient(
   client: Implementation,
   testCase: CaseName,
   port: number,
   tls: boolean,
   timeoutMs: number,
-): Promise<{ result: Result; reason: string }> {
+): Promise<{ result: Result; reason: string; output: string[] }> {
   const flags = [`--server_host=127.0.0.1`, `--server_port=${port}`, `--test_case=${testCase}`, `--use_tls=${tls}`];
   if (tls) flags.push("--use_test_ca=true", "--server_host_override=foo.test.google.fr");
-  const child = start([...client.client, ...flags]);
+  const child = start([...client.client, ...flags], { INTEROP_CLIENT_TIMEOUT_S: String(timeoutMs / 1000) });
   const output = new OutputTail(child.stdout, child.stderr);
   let timedOut = false;
   const timer = setTimeout(() => {
@@ -305,18 +310,19 @@ async function runClient(
   const { code, signal, error } = await exited(child);
   clearTimeout(timer);
   const lines = output.lines;
-  if (error) return { result: "FAIL", reason: `cannot start client: ${error.message}` };
-  if (timedOut) return { result: "FAIL", reason: `timed out after ${timeoutMs / 1000} s` };
-  if (code === 0) return { result: "PASS", reason: "" };
+  const verdict = (result: Result, reason: string) => ({ result, reason, output: lines });
+  if (error) return verdict("FAIL", `cannot start client: ${error.message}`);
+  if (timedOut) return verdict("FAIL", `timed out after ${timeoutMs / 1000} s`);
+  if (code === 0) return verdict("PASS", "");
   if (code === 3) {
     const reason = lines.find((l) => l.startsWith("SKIP:"))?.slice(5).trim() ?? "client skipped (no reason given)";
     return client.underTest
-      ? { result: "FAIL", reason: `${client.name} skipped, but only peers may skip: ${reason}` }
-      : { result: "SKIP", reason: `client: ${reason}` };
+      ? verdict("FAIL", `${client.name} skipped, but only peers may skip: ${reason}`)
+      : verdict("SKIP", `client: ${reason}`);
   }
   const failLine = lines.find((l) => l.startsWith("FAIL:"));
   const reason = failLine?.slice(5).trim() ?? lines.at(-1) ?? "";
-  return { result: "FAIL", reason: `${signal ? `killed by ${signal}` : `exit ${code}`}${reason ? `: ${reason}` : ""}` };
+  return verdict("FAIL", `${signal ? `killed by ${signal}` : `exit ${code}`}${reason ? `: ${reason}` : ""}`);
 }
 
 /** Runs `tasks` with at most `jobs` at once; `emit` sees the results in task order. */
@@ -338,15 +344,16 @@ async function pool<T>(tasks: (() => Promise<T>)[], jobs: number, emit: (value: 
 
 class Table {
   readonly rows: Row[] = [];
-  private static readonly widths = [10, 10, 9, 28, 6];
+  private static readonly widths = [10, 10, 9, 28, 6, 6];
 
   header(): void {
-    this.line(["SERVER", "CLIENT", "TLS", "CASE", "RESULT", "REASON"]);
+    this.line(["SERVER", "CLIENT", "TLS", "CASE", "RESULT", "TIME", "REASON"]);
   }
 
   add(row: Row): void {
     this.rows.push(row);
-    this.line([row.server, row.client, row.tls, row.testCase, row.result, row.reason]);
+    const time = row.ms === undefined ? "-" : `${(row.ms / 1000).toFixed(1)}s`;
+    this.line([row.server, row.client, row.tls, row.testCase, row.result, time, row.reason]);
   }
 
   private line(cells: string[]): void {
@@ -384,8 +391,9 @@ async function runServer(server: Implementation, tls: boolean, options: Options,
       if (child.exitCode !== null || child.signalCode !== null) {
         return row(client, testCase, "FAIL", `server died (${child.exitCode ?? child.signalCode}): ${output.lines.at(-1) ?? ""}`);
       }
-      const { result, reason } = await runClient(client, testCase, port, tls, options.timeoutMs);
-      return row(client, testCase, result, reason);
+      const began = Date.now();
+      const { result, reason, output: clientOutput } = await runClient(client, testCase, port, tls, options.timeoutMs);
+      return { ...row(client, testCase, result, reason), ms: Date.now() - began, output: clientOutput };
     });
     await pool(tasks, options.jobs, (r) => table.add(r));
   } finally {
@@ -412,6 +420,13 @@ async function main(): Promise<number> {
   for (const row of unavailable) table.add(row);
   for (const server of options.servers) {
     for (const tls of options.tls) await runServer(server, tls, options, table);
+  }
+
+  const failures = table.rows.filter((r) => r.result === "FAIL" && r.output && r.output.length > 0);
+  if (failures.length > 0) process.stdout.write("\nOutput of the failed clients (last lines):\n");
+  for (const r of failures) {
+    process.stdout.write(`\n--- ${r.server} server, ${r.client} client, ${r.tls}, ${r.testCase}\n`);
+    for (const line of r.output!.slice(-20)) process.stdout.write(`    ${line}\n`);
   }
 
   const passed = table.count("PASS");

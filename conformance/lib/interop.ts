@@ -165,6 +165,7 @@ export async function runClientMain<C>(
     process.stderr.write(`usage error: ${(err as Error).message}\n`);
     process.exit(2);
   }
+  armWatchdog(config.testCase);
   try {
     await run(config);
     process.stdout.write(`PASS: ${config.testCase}\n`);
@@ -178,6 +179,25 @@ export async function runClientMain<C>(
     process.stderr.write(`FAIL: ${config.testCase}: ${message}\n`);
     process.exit(1);
   }
+}
+
+/**
+ * The runner passes its per-case timeout in INTEROP_CLIENT_TIMEOUT_S. Shortly before
+ * it, a client that is still waiting says so and what it is waiting on, instead of
+ * being killed without a word.
+ */
+function armWatchdog(testCase: string): void {
+  const timeoutS = Number(process.env["INTEROP_CLIENT_TIMEOUT_S"]);
+  if (!(timeoutS > 0)) return;
+  const timer = setTimeout(
+    () => {
+      const pending = process.getActiveResourcesInfo().join(", ");
+      process.stderr.write(`FAIL: ${testCase}: no result after ${(timeoutS * 0.9).toFixed(1)} s (pending: ${pending})\n`);
+      process.exit(1);
+    },
+    timeoutS * 900,
+  );
+  timer.unref();
 }
 
 // ---------------------------------------------------------------------------

@@ -7,8 +7,11 @@ Exit codes: 0 pass, 1 fail (reason on stderr), 2 usage error, 3 skip (a stdout l
 starting with "SKIP:" says why). Run with Debian's /usr/bin/python3 (python3-grpcio)."""
 
 import argparse
+import faulthandler
+import os
 import queue
 import sys
+import threading
 
 import grpc
 
@@ -382,6 +385,27 @@ def make_channel(args):
     return grpc.secure_channel(target, grpc.ssl_channel_credentials(root_certificates=root), options=options)
 
 
+def arm_watchdog(test_case):
+    """The runner passes its per-case timeout in INTEROP_CLIENT_TIMEOUT_S. Shortly
+    before it, a client that is still waiting says so and dumps every thread's stack,
+    instead of being killed without a word."""
+    try:
+        timeout = float(os.environ.get("INTEROP_CLIENT_TIMEOUT_S", "0"))
+    except ValueError:
+        return
+    if timeout <= 0:
+        return
+
+    def fire():
+        print("FAIL: %s: no result after %.1f s; thread stacks:" % (test_case, timeout * 0.9), file=sys.stderr, flush=True)
+        faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
+        os._exit(1)
+
+    timer = threading.Timer(timeout * 0.9, fire)
+    timer.daemon = True
+    timer.start()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--server_host", default="localhost")
@@ -393,6 +417,7 @@ def main():
     args = parser.parse_args()
 
     case = globals()[args.test_case]
+    arm_watchdog(args.test_case)
     try:
         with make_channel(args) as channel:
             case(TestServiceStub(channel))
