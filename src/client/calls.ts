@@ -1,5 +1,5 @@
 import type { CallOptions } from "./call-options.js";
-import type { CallHost, Method } from "./client-call.js";
+import type { CallHost, Method, WriteOptions } from "./client-call.js";
 import { StreamingResponseCall } from "./streaming-response-call.js";
 import { UnaryResponseCall } from "./unary-response-call.js";
 
@@ -36,8 +36,8 @@ export class StreamUnaryCall<Req = unknown, Res = unknown> extends UnaryResponse
   }
 
   /** Sends one request; resolves when HTTP/2 flow control has room (gRPC Python `write()`). */
-  write(request: Req): Promise<void> {
-    return this.writeMessage(request);
+  write(request: Req, options?: WriteOptions): Promise<void> {
+    return this.writeMessage(request, options);
   }
 
   /** Half-closes the request stream (gRPC Python `done_writing()`). */
@@ -56,8 +56,8 @@ export class StreamStreamCall<Req = unknown, Res = unknown> extends StreamingRes
   }
 
   /** Sends one request; resolves when HTTP/2 flow control has room (gRPC Python `write()`). */
-  write(request: Req): Promise<void> {
-    return this.writeMessage(request);
+  write(request: Req, options?: WriteOptions): Promise<void> {
+    return this.writeMessage(request, options);
   }
 
   /** Half-closes the request stream (gRPC Python `done_writing()`). */

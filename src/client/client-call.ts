@@ -43,6 +43,12 @@ export type EOF = typeof EOF;
 
 type DoneCallback<C> = (call: C) => void;
 
+/** Per-message options of `write()`. */
+export interface WriteOptions {
+  /** false sends this message uncompressed even when the call compresses (gRPC's per-message flag). */
+  compress?: boolean;
+}
+
 // Responses are buffered up to this many bytes before the HTTP/2 stream is paused;
 // beyond it, flow control holds the peer back.
 const READ_HIGH_WATER_BYTES = 256 * 1024;
@@ -92,6 +98,7 @@ export abstract class ClientCall<Req, Res> {
   protected queue: MessageQueue<Res> | undefined;
   protected response: Res | undefined;
   private responses = 0;
+  private responseWasCompressed = false;
 
   constructor(
     protected readonly host: CallHost,
@@ -223,7 +230,7 @@ export abstract class ClientCall<Req, Res> {
   };
 
   /** @internal MessageSink: one whole response message. */
-  onMessageBytes(bytes: Uint8Array): void {
+  onMessageBytes(bytes: Uint8Array, compressed: boolean): void {
     if (this.finished) return;
     let message: Res;
     try {
@@ -232,7 +239,7 @@ export abstract class ClientCall<Req, Res> {
       this.abort(StatusCode.INTERNAL, `Failed to parse server response: ${errorMessage(err)}`, err);
       return;
     }
-    this.onMessage(message, bytes.byteLength);
+    this.onMessage(message, bytes.byteLength, compressed);
   }
 
   /** @internal MessageSink: framing or decompression failed. */
@@ -300,7 +307,7 @@ export abstract class ClientCall<Req, Res> {
   // ---- subclass hooks -------------------------------------------------------
 
   /** A response message arrived (in order). */
-  private onMessage(message: Res, size: number): void {
+  private onMessage(message: Res, size: number, compressed: boolean): void {
     const queue = this.queue;
     if (queue === undefined) {
       if (++this.responses > 1) {
@@ -308,7 +315,8 @@ export abstract class ClientCall<Req, Res> {
         return;
       }
       this.response = message;
-    } else if (!queue.push(message, size)) {
+      this.responseWasCompressed = compressed;
+    } else if (!queue.push(message, size, compressed)) {
       this.stream?.pause();
     }
   }
@@ -321,12 +329,12 @@ export abstract class ClientCall<Req, Res> {
   // ---- writing ---------------------------------------------------------------
 
   /** Queues one request message; resolves when HTTP/2 has room for more. */
-  protected writeMessage(request: Req): Promise<void> {
+  protected writeMessage(request: Req, options?: WriteOptions): Promise<void> {
     if (this.finished) return this.failure ? Promise.reject(this.failure) : Promise.reject(new Error("write() after the call finished"));
     if (this.writesDone) return Promise.reject(new Error("write() after doneWriting()"));
     let frame: Buffer | Promise<Buffer>;
     try {
-      frame = this.encode(request);
+      frame = this.encode(request, options?.compress !== false);
     } catch (err) {
       const e = RpcError.from(err, StatusCode.INTERNAL);
       this.abort(e.code, e.details, err);
@@ -381,7 +389,7 @@ export abstract class ClientCall<Req, Res> {
     this.writesDone = true;
   }
 
-  private encode(request: Req): Buffer | Promise<Buffer> {
+  private encode(request: Req, compress = true): Buffer | Promise<Buffer> {
     let bytes: Uint8Array;
     try {
       bytes = this.method.serialize(request);
@@ -395,7 +403,7 @@ export abstract class ClientCall<Req, Res> {
       );
     }
     const compressor = this.compressor;
-    if (compressor === undefined) return frameMessage(bytes);
+    if (compressor === undefined || !compress) return frameMessage(bytes);
     return compressor.compress(bytes).then((c) => frameMessage(c, true));
   }
 
@@ -581,6 +589,14 @@ export abstract class ClientCall<Req, Res> {
   /** Seconds left before the deadline, or undefined without one (gRPC Python `time_remaining()`). */
   timeRemaining(): number | undefined {
     return this.deadline === undefined ? undefined : Math.max(0, (this.deadline - Date.now()) / 1000);
+  }
+
+  /**
+   * Whether the last response read (the response, for single-response calls) arrived
+   * compressed on the wire. Experimental: for conformance checks and debugging.
+   */
+  responseCompressed(): boolean {
+    return this.queue ? this.queue.lastCompressed : this.responseWasCompressed;
   }
 
   /** Runs `callback(call)` when the call ends, at once if it has (gRPC Python `add_done_callback()`). */

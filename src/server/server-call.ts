@@ -56,6 +56,7 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
   private trailers: OutgoingHttpHeaders | undefined;
   private compressor: Compressor | undefined;
   private skipNextCompression = false;
+  private requestWasCompressed = false;
   private doneCallbacks: ((context: ServicerContext) => void)[] | undefined;
   private drainWaiters: (() => void)[] | undefined;
   private writeChain: Promise<void> | undefined;
@@ -114,7 +115,7 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
   };
 
   /** @internal MessageSink */
-  onMessageBytes(bytes: Uint8Array): void {
+  onMessageBytes(bytes: Uint8Array, compressed: boolean): void {
     if (this.finished) return;
     let message: unknown;
     try {
@@ -125,9 +126,10 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
     }
     const queue = this.queue;
     if (queue) {
-      if (!queue.push(message, bytes.byteLength)) this.stream.pause();
+      if (!queue.push(message, bytes.byteLength, compressed)) this.stream.pause();
       return;
     }
+    this.requestWasCompressed = compressed;
     if (++this.requests > 1) {
       this.fail(StatusCode.INTERNAL, "Received more than one request message for a unary-request method");
       return;
@@ -534,6 +536,10 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
 
   disableNextMessageCompression(): void {
     this.skipNextCompression = true;
+  }
+
+  requestCompressed(): boolean {
+    return this.queue ? this.queue.lastCompressed : this.requestWasCompressed;
   }
 
   async read(): Promise<unknown> {

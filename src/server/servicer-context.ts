@@ -43,6 +43,11 @@ export interface ServicerContext<Req = unknown, Res = unknown> {
   setCompression(algorithm: string): void;
   /** Sends the next response uncompressed (gRPC Python `disable_next_message_compression()`). */
   disableNextMessageCompression(): void;
+  /**
+   * Whether the last request read (the request, for unary-request methods) arrived
+   * compressed on the wire. Experimental: for conformance checks and debugging.
+   */
+  requestCompressed(): boolean;
   /** Reads the next request of a streaming call, or `EOF` (gRPC Python `read()`). */
   read(): Promise<Req | EOF>;
   /** Sends a response of a streaming call (gRPC Python `write()`). */

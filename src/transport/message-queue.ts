@@ -7,6 +7,10 @@
 export class MessageQueue<T> {
   private items: T[] = [];
   private sizes: number[] = [];
+  // Whether each message arrived compressed; kept only once one did.
+  private flags: boolean[] | undefined;
+  /** Whether the message most recently handed to the reader arrived compressed. */
+  lastCompressed = false;
   private head = 0;
   private bytes = 0;
   private waiter: ((result: IteratorResult<T>) => void) | undefined;
@@ -29,13 +33,16 @@ export class MessageQueue<T> {
   }
 
   /** Adds a message; returns false when the source should pause. */
-  push(item: T, size: number): boolean {
+  push(item: T, size: number, compressed = false): boolean {
     const waiter = this.waiter;
     if (waiter !== undefined) {
       this.waiter = this.waiterReject = undefined;
+      this.lastCompressed = compressed;
       waiter({ value: item, done: false });
       return true;
     }
+    if (compressed && this.flags === undefined) this.flags = this.items.map(() => false);
+    this.flags?.push(compressed);
     this.items.push(item);
     this.sizes.push(size);
     this.bytes += size;
@@ -63,6 +70,7 @@ export class MessageQueue<T> {
   discard(error?: Error): void {
     this.items = [];
     this.sizes = [];
+    this.flags = undefined;
     this.head = 0;
     this.bytes = 0;
     this.end(error);
@@ -84,13 +92,16 @@ export class MessageQueue<T> {
     const i = this.head++;
     const value = this.items[i]!;
     this.bytes -= this.sizes[i]!;
+    this.lastCompressed = this.flags !== undefined && this.flags[i]!;
     if (this.head === this.items.length) {
       this.items = [];
       this.sizes = [];
+      this.flags = undefined;
       this.head = 0;
     } else if (this.head > 1024 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head);
       this.sizes = this.sizes.slice(this.head);
+      this.flags = this.flags?.slice(this.head);
       this.head = 0;
     }
     if (this.paused && this.bytes <= this.highWaterBytes / 2) {

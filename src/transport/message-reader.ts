@@ -2,7 +2,8 @@ import { MessageDecoder, RpcError, StatusCode, type Compressor } from "../wire/i
 
 /** Where a `MessageReader` delivers: whole, decompressed messages in order, or its one error. */
 export interface MessageSink {
-  onMessageBytes(bytes: Uint8Array): void;
+  /** `compressed`: the message arrived with the compressed flag set. */
+  onMessageBytes(bytes: Uint8Array, compressed: boolean): void;
   onReadError(error: RpcError): void;
 }
 
@@ -49,7 +50,7 @@ export class MessageReader {
 
   private onFrame = (payload: Uint8Array, compressed: boolean): void => {
     if (!compressed && this.chain === undefined) {
-      this.sink.onMessageBytes(payload);
+      this.sink.onMessageBytes(payload, false);
       return;
     }
     const decompressor = this.decompressor!;
@@ -58,7 +59,7 @@ export class MessageReader {
       .then(() => (compressed ? decompressor.decompress(payload, max) : payload))
       .then(
         (bytes) => {
-          if (!this.failed) this.sink.onMessageBytes(bytes);
+          if (!this.failed) this.sink.onMessageBytes(bytes, compressed);
         },
         (err: unknown) => this.fail(err),
       );
