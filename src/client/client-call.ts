@@ -288,9 +288,10 @@ export abstract class ClientCall<Req, Res> {
         this.finish(received, this.receivedDetails);
       }
       // The server is done; if we are still sending, stop (RST_STREAM NO_ERROR, as
-      // PROTOCOL-HTTP2.md asks) so the stream is released.
+      // PROTOCOL-HTTP2.md asks) so the stream is released. Only then: a reset per call
+      // looks like a rapid-reset attack to servers (Node answers with GOAWAY).
       const stream = this.stream!;
-      if (!stream.closed) stream.close(http2Constants.NGHTTP2_NO_ERROR);
+      if (!stream.writableEnded && !stream.closed) stream.close(http2Constants.NGHTTP2_NO_ERROR);
       return;
     }
     const rst = this.stream!.rstCode;
