@@ -11,7 +11,13 @@ export abstract class StreamingResponseCall<Req, Res> extends ClientCall<Req, Re
   /** The next response, or `EOF` after the last (gRPC Python `read()`). */
   async read(): Promise<Res | EOF> {
     this.useStyle("read");
-    const r = await this.queue!.next();
+    let r: IteratorResult<Res>;
+    try {
+      r = await this.queue!.next();
+    } catch (err) {
+      // Rebuilt here so that its stack shows the caller's await chain.
+      throw err === this.error ? this.failureForCaller() : err;
+    }
     return r.done ? EOF : r.value;
   }
 

@@ -1,3 +1,4 @@
+import type { RpcError } from "../wire/index.js";
 import { ClientCall } from "./client-call.js";
 
 /**
@@ -7,36 +8,19 @@ import { ClientCall } from "./client-call.js";
  */
 export abstract class UnaryResponseCall<Req, Res> extends ClientCall<Req, Res> implements PromiseLike<Res> {
   private result: Promise<Res> | undefined;
-  private resolveResult: ((value: Res) => void) | undefined;
-  private rejectResult: ((reason: unknown) => void) | undefined;
 
   then<A = Res, B = never>(
     onfulfilled?: ((value: Res) => A | PromiseLike<A>) | null,
     onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
   ): Promise<A | B> {
-    return this.outcome().then(onfulfilled, onrejected);
+    return (this.result ??= this.outcome()).then(onfulfilled, onrejected);
   }
 
-  private outcome(): Promise<Res> {
-    if (this.result) return this.result;
-    if (this.isFinished) {
-      const error = this.error;
-      this.result = error ? Promise.reject(error) : Promise.resolve(this.response as Res);
-    } else {
-      this.result = new Promise<Res>((resolve, reject) => {
-        this.resolveResult = resolve;
-        this.rejectResult = reject;
-      });
-    }
-    return this.result;
-  }
-
-  protected override onFinish(): void {
-    const reject = this.rejectResult;
-    if (reject === undefined) return;
-    const error = this.error;
-    if (error) reject(error);
-    else this.resolveResult!(this.response as Res);
-    this.resolveResult = this.rejectResult = undefined;
+  // An async function, so that the error it throws is built inside the caller's
+  // await chain and its stack shows where the caller awaited.
+  private async outcome(): Promise<Res> {
+    if (!this.isFinished) await this.whenFinished();
+    if (this.error !== undefined) throw this.failureForCaller() satisfies RpcError;
+    return this.response as Res;
   }
 }
