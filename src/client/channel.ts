@@ -33,6 +33,7 @@ import {
   type UnaryUnaryMultiCallable,
 } from "./multi-callable.js";
 import { parseTarget } from "./target.js";
+import type { ClientInterceptor } from "./interceptor.js";
 
 /** Options of `insecureChannel` / `secureChannel` (gRPC Python's keyword arguments). */
 export interface ChannelConfig {
@@ -40,6 +41,8 @@ export interface ChannelConfig {
   options?: ChannelOptions;
   /** Default request compression for every call: "identity", "gzip" or "deflate". */
   compression?: string;
+  /** Run around every call, the first outermost (gRPC Python `interceptors`). */
+  interceptors?: readonly ClientInterceptor[];
 }
 
 /** @internal How the credentials layer configures a channel's transport. */
@@ -65,6 +68,7 @@ export class Channel implements CallHost {
   readonly maxReceiveMessageLength: number;
   readonly maxSendMessageLength: number;
   readonly defaultCompression: Compressor | undefined;
+  readonly interceptors: readonly ClientInterceptor[];
   private readonly connection: ClientConnection;
   private readonly active = new Set<AnyCall>();
   private pending: AnyCall[] = [];
@@ -73,6 +77,7 @@ export class Channel implements CallHost {
   /** @internal Use `insecureChannel()` or `secureChannel()`. */
   constructor(target: string, config: ChannelConfig = {}, security: TransportSecurity = { secure: false }) {
     const options = config.options ?? {};
+    this.interceptors = config.interceptors ?? [];
     const parsed = parseTarget(target);
     this.scheme = security.secure ? "https" : "http";
     this.authority = stringOption(options, OPT_DEFAULT_AUTHORITY) ?? security.authority ?? parsed.authority;

@@ -16,6 +16,7 @@ import {
 } from "../wire/index.js";
 import type { CallOptions } from "./call-options.js";
 import { resolveDeadline } from "./deadline.js";
+import type { ClientInterceptor } from "./interceptor.js";
 
 /** What a call needs from its channel. */
 export interface CallHost {
@@ -25,6 +26,7 @@ export interface CallHost {
   readonly maxReceiveMessageLength: number;
   readonly maxSendMessageLength: number;
   readonly defaultCompression: Compressor | undefined;
+  readonly interceptors: readonly ClientInterceptor[];
   /** Hands the call a READY connection (`call.begin`) or fails it (`call.failToStart`). */
   startCall(call: ClientCall<never, never>): void;
   endCall(call: ClientCall<never, never>): void;

@@ -10,3 +10,4 @@ export type {
 } from "./multi-callable.js";
 export { createClient, protobufSerializers, type Client, type MethodClient } from "./create-client.js";
 export { parseTarget, type Target } from "./target.js";
+export type { ClientInterceptor, ClientCallDetails, Call, MethodKind } from "./interceptor.js";
