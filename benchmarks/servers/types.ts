@@ -1,0 +1,4 @@
+export interface RunningServer {
+  readonly port: number;
+  stop(): Promise<void>;
+}
