@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
-# Regenerates every *_pb.ts in the repository: each folder in ROOTS keeps its sources
-# in proto/ and its generated code in gen/ (committed; test/generated.test.ts checks drift).
+# Regenerates every *_pb.ts and *_grpc.ts in the repository: each folder in ROOTS keeps
+# its sources in proto/ and its generated code in gen/ (committed; test/generated.test.ts
+# checks drift), using buf.gen.yaml or the root's own buf.gen.yaml.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOTS=(test examples/route-guide conformance benchmarks)
+ROOTS=(test examples/route-guide conformance benchmarks codegen/test)
+# protoc-gen-async-grpc runs from dist/codegen/: build it first (only codegen/ and what
+# it imports, so that stale generated code elsewhere cannot stop the build).
+npx --no-install tsc -p codegen
 for root in "${ROOTS[@]}"; do
   [ -d "$root/proto" ] || continue
+  template=buf.gen.yaml
+  [ -f "$root/buf.gen.yaml" ] && template="$root/buf.gen.yaml"
   rm -rf "$root/gen"
-  npx --no-install buf generate "$root/proto" --template buf.gen.yaml -o "$root"
+  npx --no-install buf generate "$root/proto" --template "$template" -o "$root"
 done
 # The Python interop peer (conformance/peers/python) needs *_pb2.py for the message
 # types; Debian's protoc (protobuf-compiler) matches Debian's python3-protobuf.

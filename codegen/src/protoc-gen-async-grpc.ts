@@ -1,0 +1,238 @@
+// protoc-gen-async-grpc: for each .proto file with services, `<name>_grpc.ts` (or `.js`
+// and `.d.ts`) next to protoc-gen-es's `<name>_pb`, with per service
+//   - `<Service>Client`: a class over a Channel, one typed method per RPC (gRPC Python's Stub),
+//   - `<Service>Servicer`: the handler signatures (gRPC Python's Servicer),
+//   - `add<Service>ServicerToServer(servicer, server)`.
+// The standard options of @bufbuild/protoplugin apply: target, import_extension,
+// js_import_style, keep_empty_files, ts_nocheck, rewrite_imports, ...
+import type { DescMethod, DescService } from "@bufbuild/protobuf";
+import { createEcmaScriptPlugin, getComments, type GeneratedFile, type Printable, type Schema } from "@bufbuild/protoplugin";
+import { VERSION } from "../../src/version.js";
+
+/** Where the generated code imports the runtime from. */
+export const RUNTIME = "async-grpc";
+
+type Target = "ts" | "js" | "dts";
+
+export const protocGenAsyncGrpc = createEcmaScriptPlugin({
+  name: "protoc-gen-async-grpc",
+  version: `v${VERSION}`,
+  generateTs: (schema) => generate(schema, "ts"),
+  generateJs: (schema) => generate(schema, "js"),
+  generateDts: (schema) => generate(schema, "dts"),
+});
+
+function generate(schema: Schema, target: Target): void {
+  for (const file of schema.files) {
+    if (file.services.length === 0) continue;
+    const f = schema.generateFile(`${file.name}_grpc.${target === "dts" ? "d.ts" : target}`);
+    f.preamble(file);
+    for (const service of file.services) {
+      generateClient(f, service, target);
+      if (target !== "js") generateServicer(f, service);
+      generateAddFunction(f, service, target);
+    }
+  }
+}
+
+/** The names a service's generated declarations take (never a reserved word: they all have a suffix). */
+export function generatedNames(service: DescService): { client: string; servicer: string; add: string } {
+  return {
+    client: `${service.name}Client`,
+    servicer: `${service.name}Servicer`,
+    add: `add${service.name}ServicerToServer`,
+  };
+}
+
+// ---- the client class ----------------------------------------------------------------
+
+function generateClient(f: GeneratedFile, service: DescService, target: Target): void {
+  const names = generatedNames(service);
+  const runtime = runtimeImports(f);
+  f.print(f.jsDoc(docText(service, { deprecated: service.deprecated })));
+  f.print(f.export(target === "dts" ? "declare class" : "class", names.client), " {");
+  // A private name cannot collide with a method, whatever the RPC is called.
+  if (target === "ts") f.print("  readonly #stub: ", runtime.Client, "<typeof ", f.importSchema(service, true), ">;");
+  else if (target === "dts") f.print("  #private;");
+  else f.print("  #stub;");
+  f.print();
+  // Parameter names must not shadow the imports used in the body.
+  const channel = paramName("channel", service);
+  f.print(f.jsDoc(
+      `Calls ${service.typeName} on \`${channel}\` (gRPC Python's \`${service.name}Stub(channel)\`).\n` +
+        "The client does not own the channel: close the channel when done.",
+      "  ",
+    ));
+  if (target === "dts") {
+    f.print("  constructor(", channel, ": ", runtime.Channel, ");");
+  } else {
+    f.print("  constructor(", channel, target === "ts" ? [": ", runtime.Channel] : "", ") {");
+    f.print("    this.#stub = ", runtime.createClient, "(", f.importSchema(service), ", ", channel, ");");
+    f.print("  }");
+  }
+  for (const method of service.methods) {
+    f.print();
+    f.print(f.jsDoc(docText(method, { deprecated: method.deprecated }), "  "));
+    const name = memberName(method);
+    const streamingRequest = method.methodKind === "client_streaming" || method.methodKind === "bidi_streaming";
+    const input = streamingRequest ? "requests" : "request";
+    if (target === "js") {
+      f.print("  ", name, "(", input, ", options) {");
+    } else {
+      const init = initShape(f, method.input);
+      const requestType: Printable = streamingRequest
+        ? ["globalThis.AsyncIterable<", init, "> | globalThis.Iterable<", init, ">"]
+        : init;
+      const call = callType(runtime, method);
+      const signature: Printable[] = [
+        "  ", name, "(", input, streamingRequest ? "?: " : ": ", requestType, ", options?: ", runtime.CallOptions, "): ",
+        call, "<", init, ", ", f.importShape(method.output), ">",
+      ];
+      if (target === "dts") {
+        f.print(...signature, ";");
+        continue;
+      }
+      f.print(...signature, " {");
+    }
+    f.print("    return this.#stub", memberAccess(method), "(", input, ", options);");
+    f.print("  }");
+  }
+  f.print("}");
+  f.print();
+}
+
+// ---- the servicer interface and the add function -----------------------------------------
+
+function generateServicer(f: GeneratedFile, service: DescService): void {
+  const names = generatedNames(service);
+  const runtime = runtimeImports(f);
+  f.print(f.jsDoc(docText(service, { deprecated: service.deprecated })));
+  f.print(f.export("interface", names.servicer), " {");
+  service.methods.forEach((method, i) => {
+    if (i > 0) f.print();
+    // A servicer must still implement a deprecated RPC: no @deprecated here.
+    f.print(f.jsDoc(docText(method, { deprecated: false }), "  "));
+    const request = f.importShape(method.input);
+    const response = initShape(f, method.output);
+    const context: Printable = [runtime.ServicerContext, "<", request, ", ", response, ">"];
+    const result = method.methodKind === "unary" || method.methodKind === "client_streaming" ? runtime.UnaryResult : runtime.StreamResult;
+    const input: Printable =
+      method.methodKind === "unary" || method.methodKind === "server_streaming"
+        ? ["request: ", request]
+        : ["requests: globalThis.AsyncIterable<", request, ">"];
+    f.print("  ", memberName(method), "(", input, ", context: ", context, "): ", result, "<", response, ">;");
+  });
+  f.print("}");
+  f.print();
+}
+
+function generateAddFunction(f: GeneratedFile, service: DescService, target: Target): void {
+  const names = generatedNames(service);
+  const runtime = runtimeImports(f);
+  const servicer = paramName("servicer", service);
+  const server = paramName("server", service);
+  f.print(
+    f.jsDoc(
+      `Serves \`${servicer}\` for ${service.typeName} on \`${server}\` (gRPC Python's \`add_${service.name}Servicer_to_server\`).\n` +
+        "RPCs that the servicer leaves out answer UNIMPLEMENTED.",
+    ),
+  );
+  if (target === "js") {
+    f.print(f.export("function", names.add), "(", servicer, ", ", server, ") {");
+  } else {
+    const signature: Printable[] = [
+      "(", servicer, ": globalThis.Partial<", names.servicer, ">, ", server, ": ", runtime.Server, "): void",
+    ];
+    if (target === "dts") {
+      f.print(f.export("declare function", names.add), ...signature, ";");
+      f.print();
+      return;
+    }
+    f.print(f.export("function", names.add), ...signature, " {");
+  }
+  f.print("  ", server, ".addService(", f.importSchema(service), ", ", servicer, ");");
+  f.print("}");
+  f.print();
+}
+
+// ---- helpers --------------------------------------------------------------------------
+
+function runtimeImports(f: GeneratedFile) {
+  const type = (name: string) => f.import(name, RUNTIME, true);
+  return {
+    createClient: f.import("createClient", RUNTIME),
+    Channel: type("Channel"),
+    CallOptions: type("CallOptions"),
+    Client: type("Client"),
+    Server: type("Server"),
+    ServicerContext: type("ServicerContext"),
+    UnaryResult: type("UnaryResult"),
+    StreamResult: type("StreamResult"),
+    UnaryUnaryCall: type("UnaryUnaryCall"),
+    UnaryStreamCall: type("UnaryStreamCall"),
+    StreamUnaryCall: type("StreamUnaryCall"),
+    StreamStreamCall: type("StreamStreamCall"),
+  };
+}
+
+type RuntimeImports = ReturnType<typeof runtimeImports>;
+
+function callType(runtime: RuntimeImports, method: DescMethod): Printable {
+  switch (method.methodKind) {
+    case "unary":
+      return runtime.UnaryUnaryCall;
+    case "server_streaming":
+      return runtime.UnaryStreamCall;
+    case "client_streaming":
+      return runtime.StreamUnaryCall;
+    case "bidi_streaming":
+      return runtime.StreamStreamCall;
+  }
+}
+
+/** `MessageInitShape<typeof FooSchema>`: a message or a plain init object. */
+function initShape(f: GeneratedFile, message: DescMethod["input"]): Printable {
+  return [f.import("MessageInitShape", "@bufbuild/protobuf", true), "<typeof ", f.importSchema(message, true), ">"];
+}
+
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+
+/**
+ * The member that stands for `method` in the client class and the servicer: its
+ * protobuf-es local name (the key `createClient` and `addService` use), which already
+ * escapes `constructor` and the other built-in object properties.
+ */
+function memberName(method: DescMethod): string {
+  return IDENTIFIER.test(method.localName) ? method.localName : JSON.stringify(method.localName);
+}
+
+function memberAccess(method: DescMethod): string {
+  return IDENTIFIER.test(method.localName) ? `.${method.localName}` : `[${JSON.stringify(method.localName)}]`;
+}
+
+/**
+ * `name`, or `name_` when the service's descriptor (imported under the service's own
+ * name) would otherwise be shadowed inside the function that uses both.
+ */
+function paramName(name: string, service: DescService): string {
+  return service.name === name ? `${name}_` : name;
+}
+
+/** The proto comments, then where the code came from, as protoc-gen-es writes them. */
+function docText(desc: DescService | DescMethod, opts: { deprecated: boolean }): string {
+  const comments = getComments(desc);
+  const parts: string[] = [];
+  for (const c of [comments.leading, comments.trailing]) {
+    if (c === undefined) continue;
+    const text = c
+      .replace(/\n$/, "")
+      .split("\n")
+      .map((line) => (line.startsWith(" ") ? line.substring(1) : line))
+      .join("\n");
+    if (text.trim() !== "") parts.push(text);
+  }
+  let tail = `@generated from ${desc.toString()}`;
+  if (opts.deprecated) tail += "\n@deprecated";
+  parts.push(tail);
+  return parts.join("\n\n");
+}
