@@ -10,4 +10,5 @@ export { ConnectivityState, type ChannelOptions } from "./transport/index.js";
 export * from "./credentials/index.js";
 export * from "./client/index.js";
 export * from "./server/index.js";
+export * from "./protos/index.js";
 export { VERSION } from "./version.js";
