@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { createClient, EOF, insecureChannel, RpcError, StatusCode, type Channel, type Server } from "../src/index.js";
+import { EOF, insecureChannel, RpcError, StatusCode, type Channel, type Server } from "../src/index.js";
 import {
   EVERYWHERE,
   getFeature,
@@ -19,10 +19,10 @@ import {
   recordRoute,
   ROUTE,
   routeChat,
-  type RouteGuideClient,
 } from "../examples/route-guide/client.js";
 import { FEATURES } from "../examples/route-guide/features.js";
-import { RouteGuide, type Feature } from "../examples/route-guide/gen/routeguide/route_guide_pb.js";
+import type { Feature } from "../examples/route-guide/gen/routeguide/route_guide_pb.js";
+import { RouteGuideClient } from "../examples/route-guide/gen/routeguide/route_guide_grpc.js";
 import { distanceMetres, inRectangle } from "../examples/route-guide/geo.js";
 import { PACE_HEADER, serve, type AbortedCall } from "../examples/route-guide/server.js";
 import { assertNoLeaks, eventually, expectStatus } from "./helpers.js";
@@ -41,7 +41,7 @@ test.before(async () => {
   let port: number;
   ({ server, port } = await serve({ address: "127.0.0.1:0", onAbort: (call) => serverAborts.push(call) }));
   channel = insecureChannel(`127.0.0.1:${port}`);
-  client = createClient(RouteGuide, channel);
+  client = new RouteGuideClient(channel);
 });
 
 test.before.each(() => {

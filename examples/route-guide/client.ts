@@ -1,9 +1,8 @@
 // The route guide client: one function per call kind, plus a deadline and a
-// cancellation, all through the typed client that `createClient` builds from the
-// RouteGuide descriptor (see demo.ts).
+// cancellation, all through the generated client class `RouteGuideClient` (see demo.ts).
 import { create } from "@bufbuild/protobuf";
 import { setTimeout as sleep } from "node:timers/promises";
-import { EOF, RpcError, StatusCode, type Client } from "../../src/index.js";
+import { EOF, RpcError, StatusCode } from "../../src/index.js";
 import {
   PointSchema,
   RectangleSchema,
@@ -11,15 +10,14 @@ import {
   type Feature,
   type Point,
   type Rectangle,
-  type RouteGuide,
   type RouteNote,
   type RouteSummary,
 } from "./gen/routeguide/route_guide_pb.js";
+import type { RouteGuideClient } from "./gen/routeguide/route_guide_grpc.js";
 import { FEATURES } from "./features.js";
 import { formatPoint, toE7 } from "./geo.js";
 import { PACE_HEADER } from "./server.js";
 
-export type RouteGuideClient = Client<typeof RouteGuide>;
 /** Where the functions below report progress; silent by default. */
 export type Log = (line: string) => void;
 const quiet: Log = () => {};

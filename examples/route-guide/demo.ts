@@ -1,8 +1,8 @@
 // The route guide demo (`npm run demo`): starts the server and a client in one
 // process, then walks through the four call kinds, a deadline and a cancellation.
 import { setTimeout as sleep } from "node:timers/promises";
-import { createClient, createServer, insecureChannel, RpcError, StatusCode } from "../../src/index.js";
-import { RouteGuide } from "./gen/routeguide/route_guide_pb.js";
+import { createServer, insecureChannel, RpcError, StatusCode } from "../../src/index.js";
+import { addRouteGuideServicerToServer, RouteGuideClient } from "./gen/routeguide/route_guide_grpc.js";
 import {
   getFeature,
   listFeatures,
@@ -39,14 +39,14 @@ async function showServerSide(): Promise<void> {
 console.log("async-grpc route guide demo: a RouteGuide server and a typed client in one process");
 // #region quickstart-server
 const server = createServer();
-server.addService(RouteGuide, routeGuideServicer({ onAbort: (call) => serverAborts.push(call) }));
+addRouteGuideServicerToServer(routeGuideServicer({ onAbort: (call) => serverAborts.push(call) }), server);
 const port = await server.addInsecurePort("127.0.0.1:0"); // port 0: any free port
 await server.start();
 // #endregion
 
 // #region quickstart-client
 const channel = insecureChannel(`127.0.0.1:${port}`);
-const client = createClient(RouteGuide, channel); // one method per RPC, by camelCase name
+const client = new RouteGuideClient(channel); // one method per RPC, by camelCase name
 // #endregion
 console.log(`Server listening on 127.0.0.1:${port}`);
 

@@ -2,8 +2,9 @@
 // to run it on a port (the tests start it on 127.0.0.1:0; the demo spells the same
 // steps out, as the README's quick start shows them).
 import { setTimeout as sleep } from "node:timers/promises";
-import { createServer, RpcError, StatusCode, type Metadata, type Server, type ServiceImplementation } from "../../src/index.js";
-import { RouteGuide, type Feature, type Point, type RouteNote } from "./gen/routeguide/route_guide_pb.js";
+import { createServer, RpcError, StatusCode, type Metadata, type Server } from "../../src/index.js";
+import type { Feature, Point, RouteNote } from "./gen/routeguide/route_guide_pb.js";
+import { addRouteGuideServicerToServer, type RouteGuideServicer } from "./gen/routeguide/route_guide_grpc.js";
 import { FEATURES } from "./features.js";
 import { distanceMetres, formatPoint, inRectangle, isValidPoint, sameLocation } from "./geo.js";
 
@@ -34,7 +35,7 @@ export interface RouteGuideOptions {
 
 // #region servicer
 /** The RouteGuide servicer (gRPC Python's `RouteGuideServicer`). */
-export function routeGuideServicer(options: RouteGuideOptions = {}): ServiceImplementation<typeof RouteGuide> {
+export function routeGuideServicer(options: RouteGuideOptions = {}): RouteGuideServicer {
   const features = options.features ?? FEATURES;
   return {
     // Unary: the feature at a point, or an unnamed one if there is none.
@@ -110,7 +111,7 @@ export interface ServeOptions extends RouteGuideOptions {
 /** Starts a server with the route guide servicer; resolves once it accepts calls. */
 export async function serve(options: ServeOptions = {}): Promise<{ server: Server; port: number }> {
   const server = createServer();
-  server.addService(RouteGuide, routeGuideServicer(options));
+  addRouteGuideServicerToServer(routeGuideServicer(options), server);
   const port = await server.addInsecurePort(options.address ?? "127.0.0.1:0");
   await server.start();
   return { server, port };
