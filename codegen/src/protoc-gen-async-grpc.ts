@@ -51,11 +51,15 @@ function generateClient(f: GeneratedFile, service: DescService, target: Target):
   const runtime = runtimeImports(f);
   f.print(f.jsDoc(docText(service, { deprecated: service.deprecated })));
   f.print(f.export(target === "dts" ? "declare class" : "class", names.client), " {");
-  // A private name cannot collide with a method, whatever the RPC is called.
-  if (target === "ts") f.print("  readonly #stub: ", runtime.Client, "<typeof ", f.importSchema(service, true), ">;");
-  else if (target === "dts") f.print("  #private;");
-  else f.print("  #stub;");
-  f.print();
+  // A private name cannot collide with a method, whatever the RPC is called. A service
+  // without methods needs no state (and an unread field would fail noUnusedLocals).
+  const stateful = service.methods.length > 0;
+  if (stateful) {
+    if (target === "ts") f.print("  readonly #stub: ", runtime.Client, "<typeof ", f.importSchema(service, true), ">;");
+    else if (target === "dts") f.print("  #private;");
+    else f.print("  #stub;");
+    f.print();
+  }
   // Parameter names must not shadow the imports used in the body.
   const channel = paramName("channel", service);
   f.print(f.jsDoc(
@@ -67,7 +71,8 @@ function generateClient(f: GeneratedFile, service: DescService, target: Target):
     f.print("  constructor(", channel, ": ", runtime.Channel, ");");
   } else {
     f.print("  constructor(", channel, target === "ts" ? [": ", runtime.Channel] : "", ") {");
-    f.print("    this.#stub = ", runtime.createClient, "(", f.importSchema(service), ", ", channel, ");");
+    if (stateful) f.print("    this.#stub = ", runtime.createClient, "(", f.importSchema(service), ", ", channel, ");");
+    else f.print("    void ", channel, "; // no RPCs to call");
     f.print("  }");
   }
   for (const method of service.methods) {

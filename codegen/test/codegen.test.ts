@@ -27,7 +27,7 @@ import {
 import { addCounterServicerToServer, CounterClient } from "./gen/ts/editions_grpc.js";
 import { addGreeterServicerToServer, GreeterClient, type GreeterServicer } from "./gen/ts/greet/v1/greeter_grpc.js";
 import { addLonelyServicerToServer, LonelyClient } from "./gen/ts/no_package_grpc.js";
-import { addTickerServicerToServer, TickerClient } from "./gen/ts/streaming_grpc.js";
+import { addNothingServicerToServer, addTickerServicerToServer, NothingClient, TickerClient } from "./gen/ts/streaming_grpc.js";
 
 const run = promisify(execFile);
 // This file runs as dist/codegen/test/codegen.test.js; the sources are read from the repository.
@@ -85,6 +85,7 @@ test.before(async () => {
       s,
     );
     addCounterServicerToServer({ add: (increment) => ({ value: BigInt(increment.by) }) }, s);
+    addNothingServicerToServer({}, s);
     const clash: Partial<ChannelServicer> = {
       constructor$: (request) => ({ value: `constructor$ ${request.value}` }),
       toString$: (request) => ({ value: `toString$ ${request.value}` }),
@@ -180,7 +181,8 @@ test("services named channel, server and class, and a file without a package, ca
   assert.equal(paths, ["/clash.v1.class.channel/Open", "/clash.v1.class.server/Open", "/clash.v1.class.class/Open", "/Lonely/Ping"]);
 });
 
-test("a streaming-only service and an editions file", async () => {
+test("a streaming-only service, a service without methods, and an editions file", async () => {
+  assert.ok(new NothingClient(channel) instanceof NothingClient);
   const ticker = new TickerClient(channel);
   const values: bigint[] = [];
   for await (const tick of ticker.ticks({ count: 3 })) values.push(tick.value);

@@ -6,7 +6,7 @@
 Object.defineProperty(exports, "__esModule", { value: true });
 
 const { createClient } = require("async-grpc");
-const { Ticker } = require("./streaming_pb");
+const { Nothing, Ticker } = require("./streaming_pb");
 
 /**
  * Streaming only: no unary method.
@@ -54,6 +54,31 @@ function addTickerServicerToServer(servicer, server) {
   server.addService(Ticker, servicer);
 }
 
+/**
+ * No methods at all: an empty client and servicer.
+ *
+ * @generated from service streaming.Nothing
+ */
+class NothingClient {
+  /**
+   * Calls streaming.Nothing on `channel` (gRPC Python's `NothingStub(channel)`).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel) {
+    void channel; // no RPCs to call
+  }
+}
+
+/**
+ * Serves `servicer` for streaming.Nothing on `server` (gRPC Python's `add_NothingServicer_to_server`).
+ * RPCs that the servicer leaves out answer UNIMPLEMENTED.
+ */
+function addNothingServicerToServer(servicer, server) {
+  server.addService(Nothing, servicer);
+}
+
 
 exports.TickerClient = TickerClient;
 exports.addTickerServicerToServer = addTickerServicerToServer;
+exports.NothingClient = NothingClient;
+exports.addNothingServicerToServer = addNothingServicerToServer;

@@ -74,3 +74,11 @@ export declare const Ticker: GenService<{
   },
 }>;
 
+/**
+ * No methods at all: an empty client and servicer.
+ *
+ * @generated from service streaming.Nothing
+ */
+export declare const Nothing: GenService<{
+}>;
+

@@ -11,7 +11,7 @@ const { fileDesc, messageDesc, serviceDesc } = require("@bufbuild/protobuf/codeg
  * Describes the file streaming.proto.
  */
 const file_streaming = /*@__PURE__*/
-  fileDesc("Cg9zdHJlYW1pbmcucHJvdG8SCXN0cmVhbWluZyIZCghJbnRlcnZhbBINCgVjb3VudBgBIAEoBSIVCgRUaWNrEg0KBXZhbHVlGAEgASgDMpIBCgZUaWNrZXISLwoFVGlja3MSEy5zdHJlYW1pbmcuSW50ZXJ2YWwaDy5zdHJlYW1pbmcuVGljazABEikKA1N1bRIPLnN0cmVhbWluZy5UaWNrGg8uc3RyZWFtaW5nLlRpY2soARIsCgRFY2hvEg8uc3RyZWFtaW5nLlRpY2saDy5zdHJlYW1pbmcuVGljaygBMAFiBnByb3RvMw");
+  fileDesc("Cg9zdHJlYW1pbmcucHJvdG8SCXN0cmVhbWluZyIZCghJbnRlcnZhbBINCgVjb3VudBgBIAEoBSIVCgRUaWNrEg0KBXZhbHVlGAEgASgDMpIBCgZUaWNrZXISLwoFVGlja3MSEy5zdHJlYW1pbmcuSW50ZXJ2YWwaDy5zdHJlYW1pbmcuVGljazABEikKA1N1bRIPLnN0cmVhbWluZy5UaWNrGg8uc3RyZWFtaW5nLlRpY2soARIsCgRFY2hvEg8uc3RyZWFtaW5nLlRpY2saDy5zdHJlYW1pbmcuVGljaygBMAEyCQoHTm90aGluZ2IGcHJvdG8z");
 
 /**
  * Describes the message streaming.Interval.
@@ -35,8 +35,17 @@ const TickSchema = /*@__PURE__*/
 const Ticker = /*@__PURE__*/
   serviceDesc(file_streaming, 0);
 
+/**
+ * No methods at all: an empty client and servicer.
+ *
+ * @generated from service streaming.Nothing
+ */
+const Nothing = /*@__PURE__*/
+  serviceDesc(file_streaming, 1);
+
 
 exports.file_streaming = file_streaming;
 exports.IntervalSchema = IntervalSchema;
 exports.TickSchema = TickSchema;
 exports.Ticker = Ticker;
+exports.Nothing = Nothing;

@@ -64,3 +64,30 @@ export interface TickerServicer {
  */
 export declare function addTickerServicerToServer(servicer: globalThis.Partial<TickerServicer>, server: Server): void;
 
+/**
+ * No methods at all: an empty client and servicer.
+ *
+ * @generated from service streaming.Nothing
+ */
+export declare class NothingClient {
+  /**
+   * Calls streaming.Nothing on `channel` (gRPC Python's `NothingStub(channel)`).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel: Channel);
+}
+
+/**
+ * No methods at all: an empty client and servicer.
+ *
+ * @generated from service streaming.Nothing
+ */
+export interface NothingServicer {
+}
+
+/**
+ * Serves `servicer` for streaming.Nothing on `server` (gRPC Python's `add_NothingServicer_to_server`).
+ * RPCs that the servicer leaves out answer UNIMPLEMENTED.
+ */
+export declare function addNothingServicerToServer(servicer: globalThis.Partial<NothingServicer>, server: Server): void;
+

@@ -3,7 +3,7 @@
 /* eslint-disable */
 
 import { createClient } from "async-grpc";
-import { Ticker } from "./streaming_pb.js";
+import { Nothing, Ticker } from "./streaming_pb.js";
 
 /**
  * Streaming only: no unary method.
@@ -49,5 +49,28 @@ export class TickerClient {
  */
 export function addTickerServicerToServer(servicer, server) {
   server.addService(Ticker, servicer);
+}
+
+/**
+ * No methods at all: an empty client and servicer.
+ *
+ * @generated from service streaming.Nothing
+ */
+export class NothingClient {
+  /**
+   * Calls streaming.Nothing on `channel` (gRPC Python's `NothingStub(channel)`).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel) {
+    void channel; // no RPCs to call
+  }
+}
+
+/**
+ * Serves `servicer` for streaming.Nothing on `server` (gRPC Python's `add_NothingServicer_to_server`).
+ * RPCs that the servicer leaves out answer UNIMPLEMENTED.
+ */
+export function addNothingServicerToServer(servicer, server) {
+  server.addService(Nothing, servicer);
 }
 

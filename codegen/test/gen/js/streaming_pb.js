@@ -8,7 +8,7 @@ import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2
  * Describes the file streaming.proto.
  */
 export const file_streaming = /*@__PURE__*/
-  fileDesc("Cg9zdHJlYW1pbmcucHJvdG8SCXN0cmVhbWluZyIZCghJbnRlcnZhbBINCgVjb3VudBgBIAEoBSIVCgRUaWNrEg0KBXZhbHVlGAEgASgDMpIBCgZUaWNrZXISLwoFVGlja3MSEy5zdHJlYW1pbmcuSW50ZXJ2YWwaDy5zdHJlYW1pbmcuVGljazABEikKA1N1bRIPLnN0cmVhbWluZy5UaWNrGg8uc3RyZWFtaW5nLlRpY2soARIsCgRFY2hvEg8uc3RyZWFtaW5nLlRpY2saDy5zdHJlYW1pbmcuVGljaygBMAFiBnByb3RvMw");
+  fileDesc("Cg9zdHJlYW1pbmcucHJvdG8SCXN0cmVhbWluZyIZCghJbnRlcnZhbBINCgVjb3VudBgBIAEoBSIVCgRUaWNrEg0KBXZhbHVlGAEgASgDMpIBCgZUaWNrZXISLwoFVGlja3MSEy5zdHJlYW1pbmcuSW50ZXJ2YWwaDy5zdHJlYW1pbmcuVGljazABEikKA1N1bRIPLnN0cmVhbWluZy5UaWNrGg8uc3RyZWFtaW5nLlRpY2soARIsCgRFY2hvEg8uc3RyZWFtaW5nLlRpY2saDy5zdHJlYW1pbmcuVGljaygBMAEyCQoHTm90aGluZ2IGcHJvdG8z");
 
 /**
  * Describes the message streaming.Interval.
@@ -31,4 +31,12 @@ export const TickSchema = /*@__PURE__*/
  */
 export const Ticker = /*@__PURE__*/
   serviceDesc(file_streaming, 0);
+
+/**
+ * No methods at all: an empty client and servicer.
+ *
+ * @generated from service streaming.Nothing
+ */
+export const Nothing = /*@__PURE__*/
+  serviceDesc(file_streaming, 1);
 

@@ -5,7 +5,7 @@
 import type { CallOptions, Channel, Client, Server, ServicerContext, StreamResult, StreamStreamCall, StreamUnaryCall, UnaryResult, UnaryStreamCall } from "async-grpc";
 import { createClient } from "async-grpc";
 import type { Interval, IntervalSchema, Tick, TickSchema } from "./streaming_pb.js";
-import { Ticker } from "./streaming_pb.js";
+import { Nothing, Ticker } from "./streaming_pb.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 
 /**
@@ -74,5 +74,36 @@ export interface TickerServicer {
  */
 export function addTickerServicerToServer(servicer: globalThis.Partial<TickerServicer>, server: Server): void {
   server.addService(Ticker, servicer);
+}
+
+/**
+ * No methods at all: an empty client and servicer.
+ *
+ * @generated from service streaming.Nothing
+ */
+export class NothingClient {
+  /**
+   * Calls streaming.Nothing on `channel` (gRPC Python's `NothingStub(channel)`).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel: Channel) {
+    void channel; // no RPCs to call
+  }
+}
+
+/**
+ * No methods at all: an empty client and servicer.
+ *
+ * @generated from service streaming.Nothing
+ */
+export interface NothingServicer {
+}
+
+/**
+ * Serves `servicer` for streaming.Nothing on `server` (gRPC Python's `add_NothingServicer_to_server`).
+ * RPCs that the servicer leaves out answer UNIMPLEMENTED.
+ */
+export function addNothingServicerToServer(servicer: globalThis.Partial<NothingServicer>, server: Server): void {
+  server.addService(Nothing, servicer);
 }
 

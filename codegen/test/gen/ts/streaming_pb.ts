@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file streaming.proto.
  */
 export const file_streaming: GenFile = /*@__PURE__*/
-  fileDesc("Cg9zdHJlYW1pbmcucHJvdG8SCXN0cmVhbWluZyIZCghJbnRlcnZhbBINCgVjb3VudBgBIAEoBSIVCgRUaWNrEg0KBXZhbHVlGAEgASgDMpIBCgZUaWNrZXISLwoFVGlja3MSEy5zdHJlYW1pbmcuSW50ZXJ2YWwaDy5zdHJlYW1pbmcuVGljazABEikKA1N1bRIPLnN0cmVhbWluZy5UaWNrGg8uc3RyZWFtaW5nLlRpY2soARIsCgRFY2hvEg8uc3RyZWFtaW5nLlRpY2saDy5zdHJlYW1pbmcuVGljaygBMAFiBnByb3RvMw");
+  fileDesc("Cg9zdHJlYW1pbmcucHJvdG8SCXN0cmVhbWluZyIZCghJbnRlcnZhbBINCgVjb3VudBgBIAEoBSIVCgRUaWNrEg0KBXZhbHVlGAEgASgDMpIBCgZUaWNrZXISLwoFVGlja3MSEy5zdHJlYW1pbmcuSW50ZXJ2YWwaDy5zdHJlYW1pbmcuVGljazABEikKA1N1bRIPLnN0cmVhbWluZy5UaWNrGg8uc3RyZWFtaW5nLlRpY2soARIsCgRFY2hvEg8uc3RyZWFtaW5nLlRpY2saDy5zdHJlYW1pbmcuVGljaygBMAEyCQoHTm90aGluZ2IGcHJvdG8z");
 
 /**
  * @generated from message streaming.Interval
@@ -78,4 +78,13 @@ export const Ticker: GenService<{
   },
 }> = /*@__PURE__*/
   serviceDesc(file_streaming, 0);
+
+/**
+ * No methods at all: an empty client and servicer.
+ *
+ * @generated from service streaming.Nothing
+ */
+export const Nothing: GenService<{
+}> = /*@__PURE__*/
+  serviceDesc(file_streaming, 1);
 
