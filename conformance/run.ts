@@ -61,8 +61,6 @@ const IMPLEMENTATIONS: readonly Implementation[] = [
     client: [join(CONFORMANCE_DIR, "bin", "interop-client")],
     server: [join(CONFORMANCE_DIR, "bin", "interop-server")],
     underTest: true,
-    // Until conformance/interop-{client,server}.ts exist; then make it required.
-    optional: true,
     unavailable: () => {
       const missing = ["interop-client.js", "interop-server.js"].filter((f) => !existsSync(join(DIST_CONFORMANCE, f)));
       return missing.length > 0 ? `not built: dist/conformance/${missing.join(", ")} missing` : undefined;
