@@ -224,6 +224,7 @@ export class Channel implements CallHost {
       this.pending = calls.filter((c) => c.waitForReady);
       const details = this.unavailableDetails();
       for (const call of calls) if (!call.waitForReady) call.failToStart(StatusCode.UNAVAILABLE, details);
+      if (this.pending.length > 0) this.connection.holdDuringBackoff();
     } else if (state === ConnectivityState.IDLE) {
       // Backoff over (or the connection went away) with calls still waiting.
       this.connection.connect();

@@ -121,7 +121,6 @@ export class ClientConnection {
       }
     }, this.backoff.minConnectTimeoutMs);
     this.connectTimer.unref();
-    session.unref();
     session.once("remoteSettings", () => {
       if (this.session !== session) return;
       clearTimeout(this.connectTimer);
@@ -133,6 +132,9 @@ export class ClientConnection {
       this.backoff.reset();
       this.lastError = undefined;
       this.startKeepalive(session);
+      // Connecting holds the process open (a call is waiting on it); an idle ready
+      // connection does not, so a program that forgets close() still exits.
+      if (this.activeStreams === 0) session.unref();
       this.setState(ConnectivityState.READY);
     });
     session.on("error", (err: Error) => {
@@ -168,6 +170,11 @@ export class ClientConnection {
     if (this.activeStreams++ === 0) session.ref();
     stream.once("close", this.onStreamClose);
     return stream;
+  }
+
+  /** Keeps the process alive through the current backoff (calls wait for the next attempt). */
+  holdDuringBackoff(): void {
+    this.backoffTimer?.ref();
   }
 
   /** Closes everything; calls still open on the connection end with UNAVAILABLE/CANCELLED. */

@@ -1,4 +1,6 @@
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -145,6 +147,25 @@ test("channel options: a response above grpc.max_receive_message_length is RESOU
   await expectStatus(createClient(Echo, sendLimited).unary({ message: "y".repeat(100) }), StatusCode.RESOURCE_EXHAUSTED);
   await channel.close();
   await sendLimited.close();
+  await server.stop(null);
+  await assertNoLeaks();
+});
+
+test("a pending call keeps the process alive while the channel connects (no early exit)", async () => {
+  const { server, target } = await startServer((s) => s.addService(Echo, echo));
+  const index = fileURLToPath(new URL("../../src/index.js", import.meta.url));
+  // A script whose only work is one call without a deadline: Node exits early (code 13)
+  // if nothing holds the event loop open while the connection is being made.
+  const script = `import { insecureChannel } from ${JSON.stringify(index)};
+const ch = insecureChannel(${JSON.stringify(target)});
+const r = await ch.unaryUnary("/testing.Echo/Unary")(new Uint8Array());
+process.stdout.write("reply " + r.length + "\\n"); await ch.close();`;
+  const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  assert.is(code, 0);
+  assert.match(out, /^reply \d+/, `child printed: ${out}`);
   await server.stop(null);
   await assertNoLeaks();
 });
