@@ -29,7 +29,13 @@ export type MethodClient<M> =
         ? StreamUnaryMultiCallable<MessageInitShape<I>, MessageShape<O>>
         : M extends DescMethodBiDiStreaming<infer I, infer O>
           ? StreamStreamMultiCallable<MessageInitShape<I>, MessageShape<O>>
-          : never;
+          : M extends DescMethod
+            ? // A plain descriptor (e.g. loaded at run time) has no static kind: any shape goes.
+              UnaryUnaryMultiCallable<MessageInitShape<DescMessage>, MessageShape<DescMessage>> &
+                UnaryStreamMultiCallable<MessageInitShape<DescMessage>, MessageShape<DescMessage>> &
+                StreamUnaryMultiCallable<MessageInitShape<DescMessage>, MessageShape<DescMessage>> &
+                StreamStreamMultiCallable<MessageInitShape<DescMessage>, MessageShape<DescMessage>>
+            : never;
 
 /** A typed client: one multi-callable per method, by camelCase name (gRPC Python's `<Service>Stub`). */
 export type Client<S extends DescService> = {

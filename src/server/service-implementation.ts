@@ -23,7 +23,10 @@ export type MethodImplementation<M> =
         ? (requests: AsyncIterable<MessageShape<I>>, context: ServicerContext<MessageShape<I>, MessageInitShape<O>>) => UnaryResult<MessageInitShape<O>>
         : M extends DescMethodBiDiStreaming<infer I, infer O>
           ? (requests: AsyncIterable<MessageShape<I>>, context: ServicerContext<MessageShape<I>, MessageInitShape<O>>) => StreamResult<MessageInitShape<O>>
-          : never;
+          : M extends DescMethod
+            ? // A plain descriptor (e.g. loaded at run time) has no static kind.
+              (input: never, context: ServicerContext<MessageShape<DescMessage>, MessageInitShape<DescMessage>>) => unknown
+            : never;
 
 /**
  * A servicer for a protoc-gen-es service (gRPC Python's `<Service>Servicer`): one
