@@ -73,6 +73,8 @@ export class Channel implements CallHost {
   private readonly active = new Set<AnyCall>();
   private pending: AnyCall[] = [];
   private closed = false;
+  /** Set while close() waits out its grace period for the active calls. */
+  private onIdle: (() => void) | undefined;
 
   /** @internal Use `insecureChannel()` or `secureChannel()`. */
   constructor(target: string, config: ChannelConfig = {}, security: TransportSecurity = { secure: false }) {
@@ -164,15 +166,13 @@ export class Channel implements CallHost {
     if (graceSeconds !== undefined && graceSeconds > 0 && this.active.size > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, graceSeconds * 1000);
-        const poll = setInterval(() => {
-          if (this.active.size === 0) {
-            clearTimeout(timer);
-            clearInterval(poll);
-            resolve();
-          }
-        }, 10);
         timer.unref();
+        this.onIdle = () => {
+          clearTimeout(timer);
+          resolve();
+        };
       });
+      this.onIdle = undefined;
     }
     for (const call of [...this.active]) call.cancel("Channel closed");
     this.connection.close();
@@ -206,6 +206,7 @@ export class Channel implements CallHost {
   /** @internal */
   endCall(call: AnyCall): void {
     this.active.delete(call);
+    if (this.onIdle !== undefined && this.active.size === 0) this.onIdle();
     if (this.pending.length > 0) {
       const i = this.pending.indexOf(call);
       if (i >= 0) this.pending.splice(i, 1);

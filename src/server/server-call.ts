@@ -174,20 +174,9 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
     const handler = this.handler;
     let result: unknown;
     try {
-      switch (handler.kind) {
-        case "unary":
-          result = handler.behavior(this.request, this);
-          break;
-        case "server_streaming":
-          result = handler.behavior(this.request, this);
-          break;
-        case "client_streaming":
-          result = handler.behavior(this.requestIterable(), this);
-          break;
-        case "bidi_streaming":
-          result = handler.behavior(this.requestIterable(), this);
-          break;
-      }
+      // Request-streaming kinds get the iterable, the others the one request.
+      const input = this.queue ? this.requestIterable() : this.request;
+      result = (handler.behavior as (input: unknown, context: ServicerContext) => unknown).call(handler, input, this);
     } catch (err) {
       this.onHandlerError(err);
       return;

@@ -15,10 +15,6 @@ export function trace(tracer: string, message: () => string): void {
   process.stderr.write(`${new Date().toISOString()} | async-grpc ${tracer} | ${message()}\n`);
 }
 
-export function isTracing(tracer: string): boolean {
-  return all || enabled.has(tracer);
-}
-
 const verbosity = (process.env["GRPC_VERBOSITY"] ?? "ERROR").toUpperCase();
 
 /** Reports an error the library handled but the developer should see (GRPC_VERBOSITY=NONE silences it). */

@@ -118,6 +118,19 @@ test("close() cancels calls in flight; later calls fail; Symbol.asyncDispose clo
   await assertNoLeaks();
 });
 
+test("close(graceSeconds) lets calls in flight finish, and returns as soon as they have", async () => {
+  const { server, target } = await startServer((s) => s.addService(Echo, echo));
+  const channel = insecureChannel(target);
+  const inflight = createClient(Echo, channel).unary({ message: "graceful", delayMs: 100 });
+  await sleep(20);
+  const t0 = Date.now();
+  await channel.close(5);
+  assert.ok(Date.now() - t0 < 2000, "close waited for the call, not the whole grace");
+  assert.is((await inflight).message, "echo:graceful");
+  await server.stop(null);
+  await assertNoLeaks();
+});
+
 test("IPv6 loopback and unix sockets", async () => {
   const v6 = await startServer((s) => s.addService(Echo, echo), undefined, "::1");
   const ch6 = insecureChannel(`ipv6:${v6.target}`);
