@@ -3,6 +3,7 @@ export {
   StatusCode,
   Metadata,
   RpcError,
+  EOF,
   type MetadataValue,
   type MetadataInit,
 } from "./wire/index.js";

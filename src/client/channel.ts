@@ -3,9 +3,13 @@ import {
   ClientConnection,
   ConnectivityState,
   DEFAULT_MAX_RECEIVE_MESSAGE_LENGTH,
+  DEFAULT_PER_RPC_RETRY_BUFFER_SIZE,
   messageLimit,
+  numberOption,
   OPT_DEFAULT_AUTHORITY,
   OPT_DEFAULT_COMPRESSION,
+  OPT_ENABLE_RETRIES,
+  OPT_PER_RPC_RETRY_BUFFER_SIZE,
   OPT_MAX_RECEIVE_MESSAGE_LENGTH,
   OPT_MAX_SEND_MESSAGE_LENGTH,
   OPT_PRIMARY_USER_AGENT,
@@ -69,6 +73,7 @@ export class Channel implements CallHost {
   readonly maxSendMessageLength: number;
   readonly defaultCompression: Compressor | undefined;
   readonly interceptors: readonly ClientInterceptor[];
+  readonly retryBufferBytes: number;
   private readonly connection: ClientConnection;
   private readonly active = new Set<AnyCall>();
   private pending: AnyCall[] = [];
@@ -88,6 +93,8 @@ export class Channel implements CallHost {
       .join(" ");
     this.maxReceiveMessageLength = messageLimit(options, OPT_MAX_RECEIVE_MESSAGE_LENGTH, DEFAULT_MAX_RECEIVE_MESSAGE_LENGTH);
     this.maxSendMessageLength = messageLimit(options, OPT_MAX_SEND_MESSAGE_LENGTH, -1);
+    this.retryBufferBytes =
+      numberOption(options, OPT_ENABLE_RETRIES, 1) === 0 ? 0 : Math.max(0, numberOption(options, OPT_PER_RPC_RETRY_BUFFER_SIZE, DEFAULT_PER_RPC_RETRY_BUFFER_SIZE));
     const compression = config.compression ?? COMPRESSION_BY_NUMBER[String(options[OPT_DEFAULT_COMPRESSION])] ?? stringOption(options, OPT_DEFAULT_COMPRESSION);
     if (compression !== undefined) {
       const c = getCompressor(compression);

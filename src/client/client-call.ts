@@ -1,13 +1,24 @@
 import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http2";
-import { DeadlineTimer, http2Constants, MessageQueue, MessageReader, type ClientConnection } from "../transport/index.js";
+import {
+  DeadlineTimer,
+  encodeMessage,
+  handled,
+  http2Constants,
+  MessageQueue,
+  MessageReader,
+  MessageWriter,
+  trace,
+  type ClientConnection,
+  type FrameSink,
+} from "../transport/index.js";
 import {
   ACCEPT_ENCODING_HEADER,
   decodeStatusMessage,
   encodeTimeout,
-  frameMessage,
   getCompressor,
   http2ErrorCodeToStatus,
   httpStatusToCode,
+  isGrpcContentType,
   Metadata,
   parseStatusCode,
   RpcError,
@@ -27,6 +38,8 @@ export interface CallHost {
   readonly maxSendMessageLength: number;
   readonly defaultCompression: Compressor | undefined;
   readonly interceptors: readonly ClientInterceptor[];
+  /** Request bytes a call keeps for a transparent retry (gRPC's per-RPC retry buffer); 0 disables it. */
+  readonly retryBufferBytes: number;
   /** Hands the call a READY connection (`call.begin`) or fails it (`call.failToStart`). */
   startCall(call: ClientCall<never, never>): void;
   endCall(call: ClientCall<never, never>): void;
@@ -39,10 +52,6 @@ export interface Method<Req, Res> {
   readonly deserialize: (bytes: Uint8Array) => Res;
 }
 
-/** Returned by `read()` once a stream has no more messages (gRPC Python `grpc.aio.EOF`). */
-export const EOF: unique symbol = Symbol("async-grpc.EOF");
-export type EOF = typeof EOF;
-
 type DoneCallback<C> = (call: C) => void;
 
 /** Per-message options of `write()`. */
@@ -51,8 +60,8 @@ export interface WriteOptions {
   compress?: boolean;
 }
 
-// Responses are buffered up to this many bytes before the HTTP/2 stream is paused;
-// beyond it, flow control holds the peer back.
+// Responses are buffered up to this many wire bytes before the HTTP/2 stream is
+// paused; beyond it, flow control holds the peer back.
 const READ_HIGH_WATER_BYTES = 256 * 1024;
 const RESOLVED = Promise.resolve();
 
@@ -60,6 +69,11 @@ const RESOLVED = Promise.resolve();
  * The state machine shared by the four call kinds: one HTTP/2 stream, its deadline,
  * cancellation, message framing and the final status. Subclasses decide which of
  * `write`/`read`/awaiting they expose.
+ *
+ * A call whose stream never reached the server's application (refused with
+ * REFUSED_STREAM, or above a GOAWAY's last stream id, or not opened because the
+ * connection was going away) is started once more on a new stream, invisibly to the
+ * caller (gRFC A6 transparent retry), replaying the requests written so far.
  */
 export abstract class ClientCall<Req, Res> {
   protected stream: ClientHttp2Stream | undefined;
@@ -76,6 +90,9 @@ export abstract class ClientCall<Req, Res> {
   private initialMd: Metadata | undefined;
   private trailingMd: Metadata | undefined;
   private reader: MessageReader | undefined;
+  private readonly writer: MessageWriter;
+  private retried = false;
+  private settling = false;
   private readonly deadline: number | undefined;
   private timer: DeadlineTimer | undefined;
   private readonly signal: AbortSignal | undefined;
@@ -86,17 +103,12 @@ export abstract class ClientCall<Req, Res> {
   private headerWaiters: (() => void)[] | undefined;
   private doneCallbacks: DoneCallback<this>[] | undefined;
   readonly waitForReady: boolean;
-
-  // Writing.
-  private pendingFrames: (Buffer | Promise<Buffer>)[] | undefined = [];
   private writesDone = false;
-  private writeChain: Promise<void> | undefined;
-  private drainWaiters: { resolve: () => void; reject: (e: Error) => void }[] | undefined;
-  private startWaiters: { resolve: () => void; reject: (e: Error) => void }[] | undefined;
 
   // Reading: a queue for streaming responses, one slot for a single response.
   protected queue: MessageQueue<Res> | undefined;
   protected response: Res | undefined;
+  private responseBytes: Uint8Array | undefined;
   private responses = 0;
   private responseWasCompressed = false;
 
@@ -118,7 +130,8 @@ export abstract class ClientCall<Req, Res> {
     } else {
       this.compressor = host.defaultCompression;
     }
-    if (streamingResponse) this.queue = new MessageQueue<Res>(READ_HIGH_WATER_BYTES, () => this.stream?.resume());
+    if (streamingResponse) this.queue = new MessageQueue<Res>(READ_HIGH_WATER_BYTES, () => this.stream?.resume(), this.decodeResponse);
+    this.writer = new MessageWriter(this.onWriteError, host.retryBufferBytes);
     this.signal = options?.signal;
   }
 
@@ -170,7 +183,10 @@ export abstract class ClientCall<Req, Res> {
     try {
       stream = connection.request(session, headers);
     } catch (err) {
-      this.finish(StatusCode.UNAVAILABLE, `Failed to start call: ${errorMessage(err)}`, err);
+      // Nothing was sent (the session is going away): another connection may take it.
+      if (!this.retryTransparently(`could not open a stream: ${errorMessage(err)}`)) {
+        this.finish(StatusCode.UNAVAILABLE, `Failed to start call: ${errorMessage(err)}`, err);
+      }
       return;
     }
     this.stream = stream;
@@ -181,7 +197,7 @@ export abstract class ClientCall<Req, Res> {
     stream.on("end", this.onEnd);
     stream.on("close", this.onClose);
     stream.on("error", ignore);
-    this.flushPending(stream);
+    this.writer.attach(new RequestSink(stream));
   }
 
   /** The channel could not provide a connection. */
@@ -191,17 +207,20 @@ export abstract class ClientCall<Req, Res> {
 
   private onResponse = (headers: IncomingHttpHeaders, flags: number, raw: string[]): void => {
     if (this.finished) return;
+    // The server's application has seen the call: a retry is no longer transparent.
+    this.writer.commit();
+    const endStream = (flags & http2Constants.NGHTTP2_FLAG_END_STREAM) !== 0;
     const httpStatus = Number(headers[":status"]);
-    if (httpStatus !== 200) {
+    if (httpStatus !== 200 && !(endStream && headers["grpc-status"] !== undefined)) {
       this.abort(httpStatusToCode(httpStatus), `Received HTTP status code ${httpStatus}`);
       return;
     }
     const contentType = headers["content-type"];
-    if (typeof contentType !== "string" || !contentType.startsWith("application/grpc")) {
+    if (!isGrpcContentType(contentType)) {
       this.abort(StatusCode.UNKNOWN, `Invalid content-type in response: ${String(contentType)}`);
       return;
     }
-    if (flags & http2Constants.NGHTTP2_FLAG_END_STREAM) {
+    if (endStream) {
       // Trailers-only: the status rides in the only HEADERS frame.
       this.onTrailers(headers, flags, raw);
       return;
@@ -227,22 +246,55 @@ export abstract class ClientCall<Req, Res> {
     else reader.push(chunk);
   };
 
-  /** @internal MessageSink: one whole response message. */
+  /** @internal MessageSink: one whole response message, as received. */
   onMessageBytes(bytes: Uint8Array, compressed: boolean): void {
     if (this.finished) return;
-    let message: Res;
-    try {
-      message = this.method.deserialize(bytes);
-    } catch (err) {
-      this.abort(StatusCode.INTERNAL, `Failed to parse server response: ${errorMessage(err)}`, err);
+    const queue = this.queue;
+    if (queue !== undefined) {
+      if (!queue.push(bytes, compressed)) this.stream?.pause();
       return;
     }
-    this.onMessage(message, bytes.byteLength, compressed);
+    if (++this.responses > 1) {
+      // gRPC's statuscodes.md: a cardinality violation is UNIMPLEMENTED.
+      this.abort(StatusCode.UNIMPLEMENTED, "Received more than one response message for a unary-response call");
+      return;
+    }
+    this.responseBytes = bytes;
+    this.responseWasCompressed = compressed;
   }
 
-  /** @internal MessageSink: framing or decompression failed. */
+  /** @internal MessageSink: framing failed. */
   onReadError(error: RpcError): void {
     this.abort(error.code, error.details, error);
+  }
+
+  // Decompresses (when needed) and parses one response, when it is read; a failure
+  // ends the call with its status and is thrown to the reader as well.
+  private decodeResponse = (bytes: Uint8Array, compressed: boolean): Res | Promise<Res> => {
+    if (!compressed) return this.parseResponse(bytes);
+    let inflated: Uint8Array | Promise<Uint8Array>;
+    try {
+      inflated = this.reader!.inflate(bytes, true);
+    } catch (err) {
+      throw this.readFailure(err);
+    }
+    return (inflated as Promise<Uint8Array>).then(this.parseResponse, (err: unknown) => {
+      throw this.readFailure(err);
+    });
+  };
+
+  private parseResponse = (bytes: Uint8Array): Res => {
+    try {
+      return this.method.deserialize(bytes);
+    } catch (err) {
+      throw this.readFailure(new RpcError(StatusCode.INTERNAL, `Failed to parse server response: ${errorMessage(err)}`, { cause: err }));
+    }
+  };
+
+  private readFailure(err: unknown): RpcError {
+    const error = RpcError.from(err, StatusCode.INTERNAL);
+    this.abort(error.code, error.details, error);
+    return this.failure ?? error;
   }
 
   private onTrailers = (trailers: IncomingHttpHeaders, _flags: number, raw: string[]): void => {
@@ -263,28 +315,20 @@ export abstract class ClientCall<Req, Res> {
   // 'trailers' when the reader is slow; 'close' may not come at all while our
   // request side is still open, so the status is settled here.
   private onEnd = (): void => {
-    if (this.finished || this.receivedStatus === undefined) return;
-    if (this.reader) this.reader.afterDelivery(this.settleFromStream);
-    else this.settleFromStream();
+    if (this.receivedStatus === undefined) return;
+    this.settleFromStream();
   };
 
   private onClose = (): void => {
-    if (this.finished) return;
-    if (this.reader) this.reader.afterDelivery(this.settleFromStream);
-    else this.settleFromStream();
+    this.settleFromStream();
   };
 
-  private settleFromStream = (): void => {
-    if (this.finished) return;
+  private settleFromStream(): void {
+    // 'end' and 'close' both come; the first settles (a compressed response may take a while).
+    if (this.finished || this.settling) return;
     const received = this.receivedStatus;
     if (received !== undefined) {
-      if (this.reader?.hasPartialMessage) {
-        this.finish(StatusCode.INTERNAL, "Response ended in the middle of a message");
-      } else if (received === StatusCode.OK && this.queue === undefined && this.responses === 0) {
-        this.finish(StatusCode.INTERNAL, "No response message received for a unary call");
-      } else {
-        this.finish(received, this.receivedDetails);
-      }
+      this.settleWithStatus(received);
       // The server is done; if we are still sending, stop (RST_STREAM NO_ERROR, as
       // PROTOCOL-HTTP2.md asks) so the stream is released. Only then: a reset per call
       // looks like a rapid-reset attack to servers (Node answers with GOAWAY).
@@ -293,6 +337,10 @@ export abstract class ClientCall<Req, Res> {
       return;
     }
     const rst = this.stream!.rstCode;
+    if (rst === http2Constants.NGHTTP2_REFUSED_STREAM && this.headersRaw === undefined) {
+      // The server did not process the stream (refused, or above its GOAWAY's last stream id).
+      if (this.retryTransparently("the server refused the stream")) return;
+    }
     // Node detaches a closed stream from its session, so the session is kept from begin().
     if (this.session!.destroyed) {
       this.finish(StatusCode.UNAVAILABLE, "Connection dropped");
@@ -301,23 +349,53 @@ export abstract class ClientCall<Req, Res> {
     } else {
       this.finish(StatusCode.INTERNAL, "Stream closed without a gRPC status");
     }
-  };
+  }
 
-  // ---- subclass hooks -------------------------------------------------------
-
-  /** A response message arrived (in order). */
-  private onMessage(message: Res, size: number, compressed: boolean): void {
-    const queue = this.queue;
-    if (queue === undefined) {
-      if (++this.responses > 1) {
-        this.abort(StatusCode.INTERNAL, "Received more than one response message for a unary call");
-        return;
-      }
-      this.response = message;
-      this.responseWasCompressed = compressed;
-    } else if (!queue.push(message, size, compressed)) {
-      this.stream?.pause();
+  private settleWithStatus(received: StatusCode): void {
+    if (this.reader?.hasPartialMessage) {
+      this.finish(StatusCode.INTERNAL, "Response ended in the middle of a message");
+      return;
     }
+    if (this.queue !== undefined || received !== StatusCode.OK) {
+      this.finish(received, this.receivedDetails);
+      return;
+    }
+    const bytes = this.responseBytes;
+    if (bytes === undefined) {
+      this.finish(StatusCode.UNIMPLEMENTED, "No response message received for a unary-response call");
+      return;
+    }
+    this.responseBytes = undefined;
+    this.settling = true;
+    let response: Res | Promise<Res>;
+    try {
+      response = this.decodeResponse(bytes, this.responseWasCompressed);
+    } catch {
+      return; // the call has failed with the reason
+    }
+    if (response instanceof Promise) response.then((r) => this.finishWithResponse(r), ignore);
+    else this.finishWithResponse(response);
+  }
+
+  private finishWithResponse(response: Res): void {
+    if (this.finished) return;
+    this.response = response;
+    this.finish(StatusCode.OK, this.receivedDetails);
+  }
+
+  /** Starts the call once more on a new stream, if it may be; true if it did. */
+  private retryTransparently(why: string): boolean {
+    if (this.retried || this.finished || !this.writer.canReplay) return false;
+    this.retried = true;
+    trace("call", () => `${this.method.path}: transparent retry, ${why}`);
+    this.stream = undefined;
+    this.session = undefined;
+    this.reader = undefined;
+    this.trailersRaw = undefined;
+    this.receivedStatus = undefined;
+    this.writer.rewind();
+    this.host.startCall(this as unknown as ClientCall<never, never>);
+    return true;
   }
 
   /** The status is final; settle whatever the subclass exposes. */
@@ -329,37 +407,24 @@ export abstract class ClientCall<Req, Res> {
 
   /** Queues one request message; resolves when HTTP/2 has room for more. */
   protected writeMessage(request: Req, options?: WriteOptions): Promise<void> {
-    if (this.finished) return this.failure ? Promise.reject(this.failure) : Promise.reject(new Error("write() after the call finished"));
-    if (this.writesDone) return Promise.reject(new Error("write() after doneWriting()"));
+    if (this.finished) return handled(Promise.reject(this.failure ?? new Error("write() after the call finished")));
+    if (this.writesDone) return handled(Promise.reject(new Error("write() after doneWriting()")));
     let frame: Buffer | Promise<Buffer>;
     try {
       frame = this.encode(request, options?.compress !== false);
     } catch (err) {
       const e = RpcError.from(err, StatusCode.INTERNAL);
       this.abort(e.code, e.details, err);
-      return Promise.reject(this.failure);
+      return handled(Promise.reject(this.failure));
     }
-    const stream = this.stream;
-    if (stream === undefined || this.pendingFrames !== undefined) {
-      this.pendingFrames!.push(frame);
-      return this.whenStarted();
-    }
-    if (frame instanceof Promise || this.writeChain) {
-      const chain: Promise<void> = (this.writeChain ?? RESOLVED).then(() => frame).then((f) => this.writeFrame(stream, f));
-      this.writeChain = chain;
-      return chain;
-    }
-    return this.writeFrame(stream, frame);
+    return this.writer.write(frame);
   }
 
   /** Half-closes the request side. */
   protected endWrites(): void {
     if (this.writesDone || this.finished) return;
     this.writesDone = true;
-    const stream = this.stream;
-    if (stream === undefined || this.pendingFrames !== undefined) return;
-    if (this.writeChain) void this.writeChain.then(() => stream.end(), ignore);
-    else stream.end();
+    this.writer.end();
   }
 
   /** Writes every message of `source`, then half-closes; stops early if the call ends. */
@@ -377,15 +442,16 @@ export abstract class ClientCall<Req, Res> {
 
   /** Serializes (and compresses) the first and only request of a unary-request call. */
   protected sendOnly(request: Req): void {
+    let frame: Buffer | Promise<Buffer>;
     try {
-      this.pendingFrames!.push(this.encode(request));
+      frame = this.encode(request);
     } catch (err) {
       const e = RpcError.from(err, StatusCode.INTERNAL);
-      this.pendingFrames = undefined;
       this.finish(e.code, e.details, err);
       return;
     }
-    this.writesDone = true;
+    void this.writer.write(frame);
+    this.endWrites();
   }
 
   private encode(request: Req, compress = true): Buffer | Promise<Buffer> {
@@ -395,78 +461,12 @@ export abstract class ClientCall<Req, Res> {
     } catch (err) {
       throw new RpcError(StatusCode.INTERNAL, `Failed to serialize request: ${errorMessage(err)}`, { cause: err });
     }
-    if (bytes.byteLength > this.host.maxSendMessageLength) {
-      throw new RpcError(
-        StatusCode.RESOURCE_EXHAUSTED,
-        `Sent message larger than max (${bytes.byteLength} vs. ${this.host.maxSendMessageLength})`,
-      );
-    }
-    const compressor = this.compressor;
-    if (compressor === undefined || !compress) return frameMessage(bytes);
-    return compressor.compress(bytes).then((c) => frameMessage(c, true));
+    return encodeMessage(bytes, this.host.maxSendMessageLength, compress ? this.compressor : undefined);
   }
 
-  private flushPending(stream: ClientHttp2Stream): void {
-    const frames = this.pendingFrames!;
-    this.pendingFrames = undefined;
-    const sync = frames.every((f) => !(f instanceof Promise));
-    if (sync) {
-      if (this.writesDone && frames.length === 1) {
-        stream.end(frames[0] as Buffer);
-      } else {
-        for (const f of frames) stream.write(f as Buffer);
-        if (this.writesDone) stream.end();
-      }
-      this.wakeStartWaiters(undefined);
-      return;
-    }
-    const chain: Promise<void> = frames.reduce<Promise<void>>(
-      (prev, f) => prev.then(() => f).then((buf) => void (this.finished || stream.write(buf))),
-      RESOLVED,
-    );
-    this.writeChain = chain.then(
-      () => {
-        if (this.writesDone && !this.finished) stream.end();
-        this.wakeStartWaiters(undefined);
-      },
-      (err: unknown) => {
-        const e = RpcError.from(err, StatusCode.INTERNAL);
-        this.abort(e.code, e.details, err);
-      },
-    );
-  }
-
-  private writeFrame(stream: ClientHttp2Stream, frame: Buffer): Promise<void> {
-    if (this.finished) return this.failure ? Promise.reject(this.failure) : RESOLVED;
-    if (stream.write(frame)) return RESOLVED;
-    return new Promise((resolve, reject) => {
-      if (this.drainWaiters === undefined) {
-        this.drainWaiters = [];
-        stream.once("drain", () => this.wakeDrainWaiters(undefined));
-      }
-      this.drainWaiters.push({ resolve, reject });
-    });
-  }
-
-  private whenStarted(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      (this.startWaiters ??= []).push({ resolve, reject });
-    });
-  }
-
-  private wakeStartWaiters(error: Error | undefined): void {
-    const waiters = this.startWaiters;
-    if (!waiters) return;
-    this.startWaiters = undefined;
-    for (const w of waiters) error ? w.reject(error) : w.resolve();
-  }
-
-  private wakeDrainWaiters(error: Error | undefined): void {
-    const waiters = this.drainWaiters;
-    if (!waiters) return;
-    this.drainWaiters = undefined;
-    for (const w of waiters) error ? w.reject(error) : w.resolve();
-  }
+  private onWriteError = (error: RpcError): void => {
+    this.abort(error.code, error.details, error);
+  };
 
   // ---- ending ----------------------------------------------------------------
 
@@ -495,9 +495,9 @@ export abstract class ClientCall<Req, Res> {
       });
       this.failure = error;
     }
-    this.pendingFrames = undefined;
-    this.wakeStartWaiters(this.failure);
-    this.wakeDrainWaiters(this.failure);
+    this.responseBytes = undefined;
+    this.reader?.stop();
+    this.writer.fail(this.failure);
     this.onFinish();
     this.wakeHeaderWaiters();
     const waiters = this.finishWaiters;
@@ -635,6 +635,24 @@ function abortStatus(signal: AbortSignal): [StatusCode, string] {
   if (reason instanceof Error && reason.name === "TimeoutError") return [StatusCode.DEADLINE_EXCEEDED, `Deadline Exceeded: ${reason.message}`];
   if (reason instanceof Error && reason.message) return [StatusCode.CANCELLED, `Cancelled: ${reason.message}`];
   return [StatusCode.CANCELLED, "Cancelled by the caller's AbortSignal"];
+}
+
+/** The request body of one call as its writer sees it. */
+class RequestSink implements FrameSink {
+  constructor(private readonly stream: ClientHttp2Stream) {}
+
+  write(frame: Buffer): boolean {
+    return this.stream.write(frame);
+  }
+
+  end(frame?: Buffer): void {
+    if (frame === undefined) this.stream.end();
+    else this.stream.end(frame);
+  }
+
+  onceDrain(listener: () => void): void {
+    this.stream.once("drain", listener);
+  }
 }
 
 function errorMessage(err: unknown): string {

@@ -1,6 +1,6 @@
 export { Channel, insecureChannel, secureChannel, type ChannelConfig, type TransportSecurity } from "./channel.js";
 export type { CallOptions, MethodSerializers } from "./call-options.js";
-export { EOF, type WriteOptions } from "./client-call.js";
+export { type WriteOptions } from "./client-call.js";
 export { UnaryUnaryCall, UnaryStreamCall, StreamUnaryCall, StreamStreamCall } from "./calls.js";
 export type {
   UnaryUnaryMultiCallable,

@@ -1,4 +1,5 @@
-import { ClientCall, EOF } from "./client-call.js";
+import { EOF } from "../wire/index.js";
+import { ClientCall } from "./client-call.js";
 
 /**
  * The reading half shared by calls with a response stream: iterate it with

@@ -1,10 +1,21 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from "node:http2";
-import { EOF } from "../client/index.js";
-import { DeadlineTimer, logError, MessageQueue, MessageReader, RESPOND_END_STREAM, RESPOND_WITH_TRAILERS, trace } from "../transport/index.js";
+import {
+  DeadlineTimer,
+  encodeMessage,
+  http2Constants,
+  logError,
+  MessageQueue,
+  MessageReader,
+  MessageWriter,
+  RESPOND_END_STREAM,
+  RESPOND_WITH_TRAILERS,
+  trace,
+  type FrameSink,
+} from "../transport/index.js";
 import {
   ACCEPT_ENCODING_HEADER,
   encodeStatusMessage,
-  frameMessage,
+  EOF,
   getCompressor,
   Metadata,
   parseEncodingList,
@@ -34,19 +45,28 @@ class AbortCall extends RpcError {}
  * One incoming call: reads requests from the HTTP/2 stream, runs the handler,
  * writes responses and the status. It is also the handler's `ServicerContext`, so
  * a call costs one object; the AbortSignal is made only if the handler asks.
+ *
+ * Once the status is decided the call stops receiving: what is buffered is dropped
+ * and the stream is let flow, and if the client is still sending, the stream is
+ * reset after the trailers (NO_ERROR, or CANCEL past the deadline) as gRPC core does,
+ * so that the stream closes and the call leaves the server's books.
  */
 export class ServerCall implements ServicerContext<unknown, unknown> {
   private finished = false;
   private headersSent = false;
   private clientGone = false;
+  private requestsEnded = false;
+  private expired = false;
   private wasCancelled = false;
   private controller: AbortController | undefined;
   private abortReason: RpcError | undefined;
   private timer: DeadlineTimer | undefined;
-  private reader: MessageReader | undefined;
-  private request: unknown;
+  private readonly reader: MessageReader;
+  private readonly writer: MessageWriter;
+  // The one request of a unary-request call, as received.
+  private requestBytes: Uint8Array | undefined;
   private requests = 0;
-  private queue: MessageQueue<unknown> | undefined;
+  private readonly queue: MessageQueue<unknown> | undefined;
   private readStyle: "read" | "iterate" | undefined;
   private statusCode: StatusCode | undefined;
   private statusDetails: string | undefined;
@@ -58,8 +78,6 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
   private skipNextCompression = false;
   private requestWasCompressed = false;
   private doneCallbacks: ((context: ServicerContext) => void)[] | undefined;
-  private drainWaiters: (() => void)[] | undefined;
-  private writeChain: Promise<void> | undefined;
 
   constructor(
     private readonly server: CallServer,
@@ -80,26 +98,25 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
       this.timer = new DeadlineTimer(deadline, () => this.expire());
     }
     const streamingRequest = handler.kind === "client_streaming" || handler.kind === "bidi_streaming";
-    if (streamingRequest) this.queue = new MessageQueue(READ_HIGH_WATER_BYTES, () => stream.resume());
+    if (streamingRequest) this.queue = new MessageQueue(READ_HIGH_WATER_BYTES, () => stream.resume(), this.decodeRequest);
     this.reader = new MessageReader(this, server.maxReceiveMessageLength, decompressor);
+    this.writer = new MessageWriter(this.onWriteError);
+    this.writer.attach(new ResponseSink(this, stream));
     stream.on("data", this.onData);
     stream.once("end", this.onEnd);
-    if (streamingRequest) this.invoke();
+    if (streamingRequest) this.invoke(this.requestIterable());
   }
 
   // ---- reading -----------------------------------------------------------------
 
   private onData = (chunk: Buffer): void => {
-    this.reader!.push(chunk);
+    this.reader.push(chunk);
   };
 
   private onEnd = (): void => {
-    this.reader!.afterDelivery(this.onRequestsComplete);
-  };
-
-  private onRequestsComplete = (): void => {
-    if (this.finished) return;
-    if (this.reader!.hasPartialMessage) {
+    this.requestsEnded = true;
+    if (this.finished || this.queue?.ended) return;
+    if (this.reader.hasPartialMessage) {
       this.fail(StatusCode.INTERNAL, "Request stream ended in the middle of a message");
       return;
     }
@@ -108,38 +125,70 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
       return;
     }
     if (this.requests === 0) {
-      this.fail(StatusCode.INTERNAL, "Received no request message for a unary-request method");
+      // gRPC's statuscodes.md: a cardinality violation is UNIMPLEMENTED.
+      this.fail(StatusCode.UNIMPLEMENTED, "Received no request message for a unary-request method");
       return;
     }
-    this.invoke();
+    const bytes = this.requestBytes!;
+    this.requestBytes = undefined;
+    let request: unknown;
+    try {
+      request = this.decodeRequest(bytes, this.requestWasCompressed);
+    } catch {
+      return; // the call has failed with the reason
+    }
+    if (request instanceof Promise) request.then((r) => this.invoke(r), ignore);
+    else this.invoke(request);
   };
 
   /** @internal MessageSink */
   onMessageBytes(bytes: Uint8Array, compressed: boolean): void {
     if (this.finished) return;
-    let message: unknown;
-    try {
-      message = this.handler.requestDeserializer(bytes);
-    } catch (err) {
-      this.fail(StatusCode.INTERNAL, `Failed to parse request: ${errorMessage(err)}`);
-      return;
-    }
     const queue = this.queue;
     if (queue) {
-      if (!queue.push(message, bytes.byteLength, compressed)) this.stream.pause();
+      if (!queue.push(bytes, compressed)) this.stream.pause();
       return;
     }
-    this.requestWasCompressed = compressed;
     if (++this.requests > 1) {
-      this.fail(StatusCode.INTERNAL, "Received more than one request message for a unary-request method");
+      this.fail(StatusCode.UNIMPLEMENTED, "Received more than one request message for a unary-request method");
       return;
     }
-    this.request = message;
+    this.requestBytes = bytes;
+    this.requestWasCompressed = compressed;
   }
 
   /** @internal MessageSink */
   onReadError(error: RpcError): void {
     this.fail(error.code, error.details);
+  }
+
+  // Decompresses (when needed) and parses one request, when it is read; a failure
+  // ends the call with its status and is thrown to the reader as well.
+  private decodeRequest = (bytes: Uint8Array, compressed: boolean): unknown => {
+    if (!compressed) return this.parseRequest(bytes);
+    let inflated: Uint8Array | Promise<Uint8Array>;
+    try {
+      inflated = this.reader.inflate(bytes, true);
+    } catch (err) {
+      throw this.readFailure(err);
+    }
+    return (inflated as Promise<Uint8Array>).then(this.parseRequest, (err: unknown) => {
+      throw this.readFailure(err);
+    });
+  };
+
+  private parseRequest = (bytes: Uint8Array): unknown => {
+    try {
+      return this.handler.requestDeserializer(bytes);
+    } catch (err) {
+      throw this.readFailure(new RpcError(StatusCode.INTERNAL, `Failed to parse request: ${errorMessage(err)}`));
+    }
+  };
+
+  private readFailure(err: unknown): RpcError {
+    const error = RpcError.from(err, StatusCode.INTERNAL);
+    this.fail(error.code, error.details);
+    return error;
   }
 
   private requestIterable(): AsyncIterable<unknown> {
@@ -150,15 +199,20 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
         return {
           next: () => queue.next(),
           return: (value?: unknown) => {
-            // The handler stopped reading: drop what is buffered and let data flow
-            // so the client is not stalled by flow control.
-            queue.discard();
-            this.stream.resume();
+            // The handler stopped reading: what is buffered and what still comes is
+            // dropped, and data flows so the client is never stalled on our account.
+            this.stopReading();
             return Promise.resolve({ value, done: true as const });
           },
         };
       },
     };
+  }
+
+  private stopReading(error?: RpcError): void {
+    this.reader.stop();
+    this.queue?.discard(error);
+    this.stream.resume();
   }
 
   private useReadStyle(style: "read" | "iterate"): void {
@@ -170,18 +224,17 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
 
   // ---- running the handler ---------------------------------------------------
 
-  private invoke(): void {
+  /** Runs the handler with the request (unary-request kinds) or the request iterable. */
+  private invoke(input: unknown): void {
+    if (this.finished) return;
     const handler = this.handler;
     let result: unknown;
     try {
-      // Request-streaming kinds get the iterable, the others the one request.
-      const input = this.queue ? this.requestIterable() : this.request;
       result = (handler.behavior as (input: unknown, context: ServicerContext) => unknown).call(handler, input, this);
     } catch (err) {
       this.onHandlerError(err);
       return;
     }
-    this.request = undefined;
     if (handler.kind === "unary" || handler.kind === "client_streaming") {
       if (result instanceof Promise) result.then(this.onUnaryResult, this.onHandlerError);
       else this.onUnaryResult(result);
@@ -190,6 +243,7 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
     }
   }
 
+  // Never throws: it runs as a fulfilment handler.
   private onUnaryResult = (response: unknown): void => {
     if (this.finished) return;
     if (this.statusCode !== undefined && this.statusCode !== StatusCode.OK) {
@@ -200,23 +254,9 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
       this.finishWithStatus(StatusCode.INTERNAL, "The method handler returned no response");
       return;
     }
-    const frame = this.encode(response);
-    if (frame === undefined) return;
-    if (frame instanceof Promise) {
-      frame.then((f) => this.sendLastFrame(f), this.onHandlerError);
-    } else {
-      this.sendLastFrame(frame);
-    }
+    void this.write(response);
+    this.finishWithStatus(StatusCode.OK, this.statusDetails ?? "");
   };
-
-  private sendLastFrame(frame: Buffer): void {
-    if (this.finished) return;
-    this.sendHeaders();
-    this.prepareTrailers(this.statusCode ?? StatusCode.OK, this.statusDetails ?? "");
-    this.finished = true;
-    this.stream.end(frame);
-    this.cleanup();
-  }
 
   private async drainStreamResult(result: unknown): Promise<void> {
     if (result === undefined || result === null) return;
@@ -236,10 +276,7 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
   }
 
   private onStreamDone = (): void => {
-    if (this.finished) return;
-    const finish = () => this.finishWithStatus(this.statusCode ?? StatusCode.OK, this.statusDetails ?? "");
-    if (this.writeChain) this.writeChain.then(finish, this.onHandlerError);
-    else finish();
+    this.finishWithStatus(this.statusCode ?? StatusCode.OK, this.statusDetails ?? "");
   };
 
   private onHandlerError = (err: unknown): void => {
@@ -260,63 +297,35 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
 
   // ---- writing -----------------------------------------------------------------
 
-  private encode(response: unknown): Buffer | Promise<Buffer> | undefined {
-    let bytes: Uint8Array;
-    try {
-      bytes = this.handler.responseSerializer(response);
-    } catch (err) {
-      logError(`Failed to serialize the response of ${this.method()}`, err);
-      this.finishWithStatus(StatusCode.INTERNAL, "Failed to serialize the response");
-      return undefined;
-    }
-    if (bytes.byteLength > this.server.maxSendMessageLength) {
-      this.finishWithStatus(
-        StatusCode.RESOURCE_EXHAUSTED,
-        `Sent message larger than max (${bytes.byteLength} vs. ${this.server.maxSendMessageLength})`,
-      );
-      return undefined;
-    }
-    const compressor = this.compressor;
-    if (compressor === undefined || this.skipNextCompression) {
-      this.skipNextCompression = false;
-      return frameMessage(bytes);
-    }
-    return compressor.compress(bytes).then((c) => frameMessage(c, true));
-  }
-
   /** gRPC Python `write()`: sends one response; resolves when HTTP/2 has room for more. */
   write(response: unknown): Promise<void> {
-    if (this.finished) return RESOLVED; // a cancelled call drops late writes
-    const frame = this.encode(response);
-    if (frame === undefined) return RESOLVED;
-    if (frame instanceof Promise || this.writeChain) {
-      const chain: Promise<void> = (this.writeChain ?? RESOLVED).then(() => frame).then((f) => this.writeFrame(f));
-      this.writeChain = chain;
-      return chain;
-    }
-    return this.writeFrame(frame);
-  }
-
-  private writeFrame(frame: Buffer): Promise<void> {
-    if (this.finished) return RESOLVED;
-    this.sendHeaders();
-    if (this.stream.write(frame)) return RESOLVED;
-    return new Promise((resolve) => {
-      if (this.drainWaiters === undefined) {
-        this.drainWaiters = [];
-        this.stream.once("drain", this.wakeDrainWaiters);
+    if (this.finished) return RESOLVED; // a finished call drops late writes
+    let frame: Buffer | Promise<Buffer>;
+    try {
+      let bytes: Uint8Array;
+      try {
+        bytes = this.handler.responseSerializer(response);
+      } catch (err) {
+        logError(`Failed to serialize the response of ${this.method()}`, err);
+        throw new RpcError(StatusCode.INTERNAL, "Failed to serialize the response");
       }
-      this.drainWaiters.push(resolve);
-    });
+      const compressor = this.skipNextCompression ? undefined : this.compressor;
+      this.skipNextCompression = false;
+      frame = encodeMessage(bytes, this.server.maxSendMessageLength, compressor);
+    } catch (err) {
+      const e = RpcError.from(err, StatusCode.INTERNAL);
+      this.finishWithStatus(e.code, e.details);
+      return RESOLVED;
+    }
+    return this.writer.write(frame);
   }
 
-  private wakeDrainWaiters = (): void => {
-    const waiters = this.drainWaiters;
-    this.drainWaiters = undefined;
-    if (waiters) for (const w of waiters) w();
+  private onWriteError = (error: RpcError): void => {
+    this.finishWithStatus(error.code, error.details);
   };
 
-  private sendHeaders(): void {
+  /** @internal ResponseSink */
+  sendHeaders(): void {
     if (this.headersSent) return;
     this.headersSent = true;
     const headers: OutgoingHttpHeaders = {
@@ -330,12 +339,27 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
     this.stream.once("wantTrailers", this.onWantTrailers);
   }
 
+  /** @internal ResponseSink: the writer has written everything; send the status. */
+  endResponse(frame: Buffer | undefined): void {
+    const stream = this.stream;
+    if (this.clientGone || stream.destroyed) return;
+    if (frame === undefined && !this.headersSent) {
+      this.respondTrailersOnly();
+      return;
+    }
+    this.sendHeaders();
+    if (frame === undefined) stream.end();
+    else stream.end(frame);
+  }
+
   private onWantTrailers = (): void => {
     try {
       this.stream.sendTrailers(this.trailers ?? { "grpc-status": String(StatusCode.OK) });
     } catch {
-      // The stream was reset meanwhile; nothing is left to tell.
+      return; // the stream was reset meanwhile; nothing is left to tell
     }
+    // Not from inside this event: Node would reset the stream before the trailers go out.
+    if (!this.requestsEnded) setImmediate(this.closeIfClientSending);
   };
 
   private prepareTrailers(code: StatusCode, details: string): void {
@@ -345,42 +369,53 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
     this.trailers = trailers;
   }
 
+  private respondTrailersOnly(): void {
+    const headers: OutgoingHttpHeaders = { ":status": 200, "content-type": "application/grpc", ...this.trailers };
+    if (headers["grpc-status"] === String(StatusCode.UNIMPLEMENTED)) headers["grpc-accept-encoding"] = ACCEPT_ENCODING_HEADER;
+    if (this.initialMd) this.initialMd.toHttp2Headers(headers as Record<string, string | string[]>);
+    this.headersSent = true;
+    try {
+      this.stream.respond(headers, RESPOND_END_STREAM);
+    } catch {
+      return; // already reset by the peer
+    }
+    this.closeIfClientSending();
+  }
+
+  // After our status, a client still sending is told to stop (gRPC core does the
+  // same); otherwise a stream whose client never half-closes stays open.
+  private closeIfClientSending = (): void => {
+    const stream = this.stream;
+    if (this.requestsEnded || stream.closed) return;
+    stream.close(this.expired ? http2Constants.NGHTTP2_CANCEL : http2Constants.NGHTTP2_NO_ERROR);
+  };
+
   // ---- ending ------------------------------------------------------------------
 
-  /** Sends the status (trailers, or trailers-only if nothing was sent yet) and ends the call. */
+  /**
+   * Decides the status and ends the call: stops receiving, then sends the status after
+   * the queued responses (OK) or at once (an error drops what is still queued).
+   */
   private finishWithStatus(code: StatusCode, details: string): void {
     if (this.finished) return;
     this.finished = true;
-    const stream = this.stream;
-    if (!this.clientGone && !stream.destroyed) {
-      if (this.headersSent) {
-        this.prepareTrailers(code, details);
-        stream.end();
-      } else {
-        const headers: OutgoingHttpHeaders = {
-          ":status": 200,
-          "content-type": "application/grpc",
-          "grpc-status": String(code),
-        };
-        if (details !== "") headers["grpc-message"] = encodeStatusMessage(details);
-        if (code === StatusCode.UNIMPLEMENTED) headers["grpc-accept-encoding"] = ACCEPT_ENCODING_HEADER;
-        if (this.initialMd) this.initialMd.toHttp2Headers(headers as Record<string, string | string[]>);
-        if (this.trailingMd) this.trailingMd.toHttp2Headers(headers as Record<string, string | string[]>);
-        try {
-          stream.respond(headers, RESPOND_END_STREAM);
-        } catch {
-          // Already reset by the peer.
-        }
-      }
+    this.timer?.cancel();
+    const failure = code === StatusCode.OK ? undefined : new RpcError(code, details);
+    this.stopReading(failure);
+    this.prepareTrailers(code, details);
+    if (failure) {
+      this.writer.fail();
+      this.endResponse(undefined);
+      // Past the deadline, a client that does not read (so the trailers wait) is reset at once.
+      if (this.expired && this.stream.writableNeedDrain && !this.stream.closed) this.stream.close(http2Constants.NGHTTP2_CANCEL);
+      this.abortSignal(failure);
+    } else {
+      this.writer.end();
     }
-    if (code !== StatusCode.OK) this.abortSignal(new RpcError(code, details));
-    this.cleanup();
   }
 
   /** A failure found by the runtime (bad frame, parse error): end the call with it. */
   private fail(code: StatusCode, details: string): void {
-    if (this.finished) return;
-    this.queue?.discard(new RpcError(code, details));
     this.finishWithStatus(code, details);
   }
 
@@ -388,7 +423,7 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
     if (this.finished) return;
     trace("server", () => `deadline exceeded: ${this.method()}`);
     this.wasCancelled = true;
-    this.queue?.discard(new RpcError(StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded"));
+    this.expired = true;
     this.finishWithStatus(StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded");
   }
 
@@ -398,15 +433,17 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
       this.clientGone = true;
       this.wasCancelled = true;
       this.finished = true;
+      this.timer?.cancel();
       const reason = new RpcError(StatusCode.CANCELLED, "The client cancelled the call");
-      this.queue?.discard(reason);
+      this.stopReading(reason);
+      this.writer.fail();
       this.abortSignal(reason);
-      this.cleanup();
     }
+    // Writes still waiting for room are let go: the stream is gone.
+    this.writer.fail();
     // The call counts as in flight until its stream is gone (trailers flushed), so a
     // graceful stop does not cut a response that is still being sent.
     this.server.callEnded(this);
-    this.wakeDrainWaiters();
     const callbacks = this.doneCallbacks;
     if (callbacks) {
       this.doneCallbacks = undefined;
@@ -424,7 +461,6 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
   shutdown(): void {
     if (this.finished) return;
     this.wasCancelled = true;
-    this.queue?.discard(new RpcError(StatusCode.UNAVAILABLE, "Server shutting down"));
     this.finishWithStatus(StatusCode.UNAVAILABLE, "Server shutting down");
   }
 
@@ -432,10 +468,6 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
     if (this.abortReason) return;
     this.abortReason = reason;
     this.controller?.abort(reason);
-  }
-
-  private cleanup(): void {
-    this.timer?.cancel();
   }
 
   // ---- ServicerContext -----------------------------------------------------------
@@ -536,6 +568,27 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
     this.useReadStyle("read");
     const r = await this.queue.next();
     return r.done ? EOF : r.value;
+  }
+}
+
+/** The response body of one call as its writer sees it: headers go out before the first message. */
+class ResponseSink implements FrameSink {
+  constructor(
+    private readonly call: ServerCall,
+    private readonly stream: ServerHttp2Stream,
+  ) {}
+
+  write(frame: Buffer): boolean {
+    this.call.sendHeaders();
+    return this.stream.write(frame);
+  }
+
+  end(frame?: Buffer): void {
+    this.call.endResponse(frame);
+  }
+
+  onceDrain(listener: () => void): void {
+    this.stream.once("drain", listener);
   }
 }
 

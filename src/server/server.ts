@@ -16,6 +16,7 @@ import {
   ACCEPT_ENCODING_HEADER,
   encodeStatusMessage,
   getCompressor,
+  isGrpcContentType,
   Metadata,
   parseTimeout,
   RpcError,
@@ -319,13 +320,6 @@ export class Server implements CallServer {
 /** Creates a server (gRPC Python `grpc.aio.server()`). */
 export function createServer(config?: ServerConfig): Server {
   return new Server(config);
-}
-
-function isGrpcContentType(value: string | string[] | undefined): boolean {
-  if (typeof value !== "string" || !value.startsWith("application/grpc")) return false;
-  const next = value.charCodeAt(16);
-  // "application/grpc", "application/grpc+proto", "application/grpc;..." but not "application/grpc-web".
-  return Number.isNaN(next) || next === 0x2b || next === 0x3b;
 }
 
 function respondStatus(stream: ServerHttp2Stream, code: StatusCode, details: string): void {

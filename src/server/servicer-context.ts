@@ -1,6 +1,4 @@
-import type { Metadata, StatusCode } from "../wire/index.js";
-import type { EOF } from "../client/index.js";
-import type { MetadataInit } from "../wire/index.js";
+import type { EOF, Metadata, MetadataInit, StatusCode } from "../wire/index.js";
 
 /**
  * What a handler knows and controls about its call (gRPC Python

@@ -4,6 +4,7 @@ import { constants, type ServerStreamResponseOptions } from "node:http2";
 export const http2Constants = {
   NGHTTP2_CANCEL: constants.NGHTTP2_CANCEL,
   NGHTTP2_NO_ERROR: constants.NGHTTP2_NO_ERROR,
+  NGHTTP2_REFUSED_STREAM: constants.NGHTTP2_REFUSED_STREAM,
   NGHTTP2_FLAG_END_STREAM: constants.NGHTTP2_FLAG_END_STREAM,
 } as const;
 

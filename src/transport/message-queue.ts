@@ -1,20 +1,35 @@
 /**
- * A bounded pull queue between a push source (HTTP/2 'data' events) and one async
- * reader. `push` reports when the buffered bytes pass the high-water mark so the
- * source can pause its stream (and thereby HTTP/2 flow control stops the peer);
- * `onDrained` fires once the reader has brought it back under the low-water mark.
+ * Turns one received message (as it came off the wire, possibly compressed) into
+ * what the reader gets. It may be asynchronous (decompression); it throws or rejects
+ * when the message is bad, and the queue hands that error to the reader.
+ */
+export type MessageDecode<T> = (bytes: Uint8Array, compressed: boolean) => T | Promise<T>;
+
+/**
+ * A bounded pull queue between a push source (a stream's DATA, already framed) and
+ * one async reader.
+ *
+ * Messages are kept as they arrived and decoded only when the reader pulls them, so
+ * what is buffered is counted in wire bytes and at most one message per pending read
+ * is being inflated: a peer that sends small compressed frames that each inflate to
+ * the receive limit cannot make us inflate more than the reader asks for. `push`
+ * reports when the buffered bytes pass the high-water mark so the source can pause
+ * its stream (and thereby HTTP/2 flow control stops the peer); `onDrained` fires once
+ * the reader has brought it back under the low-water mark.
+ *
+ * Once the reader gives up (`discard`) or the queue has ended, pushed messages are
+ * dropped and never pause the source.
  */
 export class MessageQueue<T> {
-  private items: T[] = [];
-  private sizes: number[] = [];
-  // Whether each message arrived compressed; kept only once one did.
+  private frames: Uint8Array[] = [];
+  // Whether each buffered message arrived compressed; kept only once one did.
   private flags: boolean[] | undefined;
   /** Whether the message most recently handed to the reader arrived compressed. */
   lastCompressed = false;
   private head = 0;
   private bytes = 0;
   private waiter: ((result: IteratorResult<T>) => void) | undefined;
-  private waiterReject: ((error: Error) => void) | undefined;
+  private waiterReject: ((error: unknown) => void) | undefined;
   private finished = false;
   private failure: Error | undefined;
   private paused = false;
@@ -22,6 +37,7 @@ export class MessageQueue<T> {
   constructor(
     private readonly highWaterBytes: number,
     private readonly onDrained: () => void,
+    private readonly decode: MessageDecode<T>,
   ) {}
 
   get bufferedBytes(): number {
@@ -33,19 +49,19 @@ export class MessageQueue<T> {
   }
 
   /** Adds a message; returns false when the source should pause. */
-  push(item: T, size: number, compressed = false): boolean {
+  push(bytes: Uint8Array, compressed: boolean): boolean {
+    if (this.finished) return true;
     const waiter = this.waiter;
     if (waiter !== undefined) {
+      const reject = this.waiterReject!;
       this.waiter = this.waiterReject = undefined;
-      this.lastCompressed = compressed;
-      waiter({ value: item, done: false });
+      this.deliver(bytes, compressed, waiter, reject);
       return true;
     }
-    if (compressed && this.flags === undefined) this.flags = this.items.map(() => false);
+    if (compressed && this.flags === undefined) this.flags = this.frames.map(() => false);
     this.flags?.push(compressed);
-    this.items.push(item);
-    this.sizes.push(size);
-    this.bytes += size;
+    this.frames.push(bytes);
+    this.bytes += bytes.byteLength;
     if (this.bytes > this.highWaterBytes) {
       this.paused = true;
       return false;
@@ -53,7 +69,7 @@ export class MessageQueue<T> {
     return true;
   }
 
-  /** Ends the queue after the buffered items; with an error, the reader sees it after them. */
+  /** Ends the queue after the buffered messages; with an error, the reader sees it after them. */
   end(error?: Error): void {
     if (this.finished) return;
     this.finished = true;
@@ -66,18 +82,23 @@ export class MessageQueue<T> {
     else waiter({ value: undefined, done: true });
   }
 
-  /** Drops everything buffered (the reader gave up) and ends the queue. */
+  /** Drops everything buffered (the reader gave up, or the call is over) and ends the queue. */
   discard(error?: Error): void {
-    this.items = [];
-    this.sizes = [];
+    this.frames = [];
     this.flags = undefined;
     this.head = 0;
     this.bytes = 0;
+    this.paused = false;
     this.end(error);
   }
 
   next(): Promise<IteratorResult<T>> {
-    if (this.head < this.items.length) return Promise.resolve(this.shift());
+    if (this.head < this.frames.length) {
+      return new Promise((resolve, reject) => {
+        const [bytes, compressed] = this.shift();
+        this.deliver(bytes, compressed, resolve, reject);
+      });
+    }
     if (this.finished) {
       return this.failure ? Promise.reject(this.failure) : Promise.resolve({ value: undefined, done: true });
     }
@@ -88,19 +109,35 @@ export class MessageQueue<T> {
     });
   }
 
-  private shift(): IteratorResult<T> {
+  private deliver(
+    bytes: Uint8Array,
+    compressed: boolean,
+    resolve: (result: IteratorResult<T>) => void,
+    reject: (error: unknown) => void,
+  ): void {
+    this.lastCompressed = compressed;
+    let value: T | Promise<T>;
+    try {
+      value = this.decode(bytes, compressed);
+    } catch (err) {
+      reject(err);
+      return;
+    }
+    if (value instanceof Promise) value.then((v) => resolve({ value: v, done: false }), reject);
+    else resolve({ value, done: false });
+  }
+
+  private shift(): [Uint8Array, boolean] {
     const i = this.head++;
-    const value = this.items[i]!;
-    this.bytes -= this.sizes[i]!;
-    this.lastCompressed = this.flags !== undefined && this.flags[i]!;
-    if (this.head === this.items.length) {
-      this.items = [];
-      this.sizes = [];
+    const bytes = this.frames[i]!;
+    const compressed = this.flags !== undefined && this.flags[i]!;
+    this.bytes -= bytes.byteLength;
+    if (this.head === this.frames.length) {
+      this.frames = [];
       this.flags = undefined;
       this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.sizes = this.sizes.slice(this.head);
+    } else if (this.head > 1024 && this.head * 2 > this.frames.length) {
+      this.frames = this.frames.slice(this.head);
       this.flags = this.flags?.slice(this.head);
       this.head = 0;
     }
@@ -108,6 +145,6 @@ export class MessageQueue<T> {
       this.paused = false;
       this.onDrained();
     }
-    return { value, done: false };
+    return [bytes, compressed];
   }
 }

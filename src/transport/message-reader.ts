@@ -1,24 +1,21 @@
 import { MessageDecoder, RpcError, StatusCode, type Compressor } from "../wire/index.js";
 
-/** Where a `MessageReader` delivers: whole, decompressed messages in order, or its one error. */
+/** Where a `MessageReader` delivers: whole messages as they came off the wire, in order, or its one error. */
 export interface MessageSink {
-  /** `compressed`: the message arrived with the compressed flag set. */
+  /** `compressed`: the message has the compressed flag set; `inflate` it before use. */
   onMessageBytes(bytes: Uint8Array, compressed: boolean): void;
   onReadError(error: RpcError): void;
 }
 
-const RESOLVED = Promise.resolve();
-
 /**
- * Turns the DATA chunks of one HTTP/2 stream into messages: length-prefixed
- * decoding bounded by the receive limit, then decompression. Uncompressed
- * messages are delivered synchronously; once a compressed one appears, delivery
- * goes through a promise chain so that order is kept.
+ * Turns the DATA chunks of one HTTP/2 stream into messages: length-prefixed decoding
+ * bounded by the receive limit, synchronously and in order. Decompression is not done
+ * here but by whoever consumes a message (`inflate`), when it is consumed, so that
+ * compressed input is held back by the same backpressure as the rest.
  */
 export class MessageReader {
   private readonly decoder: MessageDecoder;
-  private chain: Promise<void> | undefined;
-  private failed = false;
+  private stopped = false;
 
   constructor(
     private readonly sink: MessageSink,
@@ -29,12 +26,18 @@ export class MessageReader {
   }
 
   push(chunk: Uint8Array): void {
-    if (this.failed) return;
+    if (this.stopped) return;
     try {
       this.decoder.push(chunk, this.onFrame);
     } catch (err) {
-      this.fail(err);
+      this.stopped = true;
+      this.sink.onReadError(RpcError.from(err, StatusCode.INTERNAL));
     }
+  }
+
+  /** Ignores whatever arrives from now on (the call is over, or nobody will read). */
+  stop(): void {
+    this.stopped = true;
   }
 
   /** True when the stream ended inside a message. */
@@ -42,32 +45,16 @@ export class MessageReader {
     return this.decoder.hasPartialMessage;
   }
 
-  /** Runs `fn` once every message pushed so far has been delivered. */
-  afterDelivery(fn: () => void): void {
-    if (this.chain === undefined) fn();
-    else void this.chain.then(fn);
+  /**
+   * A received message's payload, decompressed when its flag says so, bounded by the
+   * receive limit (RESOURCE_EXHAUSTED past it, INTERNAL for corrupt input).
+   */
+  inflate(bytes: Uint8Array, compressed: boolean): Uint8Array | Promise<Uint8Array> {
+    if (!compressed) return bytes;
+    return this.decompressor!.decompress(bytes, this.maxMessageLength);
   }
 
   private onFrame = (payload: Uint8Array, compressed: boolean): void => {
-    if (!compressed && this.chain === undefined) {
-      this.sink.onMessageBytes(payload, false);
-      return;
-    }
-    const decompressor = this.decompressor!;
-    const max = this.maxMessageLength;
-    this.chain = (this.chain ?? RESOLVED)
-      .then(() => (compressed ? decompressor.decompress(payload, max) : payload))
-      .then(
-        (bytes) => {
-          if (!this.failed) this.sink.onMessageBytes(bytes, compressed);
-        },
-        (err: unknown) => this.fail(err),
-      );
+    if (!this.stopped) this.sink.onMessageBytes(payload, compressed);
   };
-
-  private fail(err: unknown): void {
-    if (this.failed) return;
-    this.failed = true;
-    this.sink.onReadError(RpcError.from(err, StatusCode.INTERNAL));
-  }
 }

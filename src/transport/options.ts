@@ -26,8 +26,13 @@ export const OPT_DEFAULT_COMPRESSION = "grpc.default_compression_algorithm";
 export const OPT_MAX_CONNECTION_IDLE_MS = "grpc.max_connection_idle_ms";
 export const OPT_MAX_CONNECTION_AGE_MS = "grpc.max_connection_age_ms";
 export const OPT_MAX_CONNECTION_AGE_GRACE_MS = "grpc.max_connection_age_grace_ms";
+/** 0 turns off retries, transparent ones included (gRPC core's switch). */
+export const OPT_ENABLE_RETRIES = "grpc.enable_retries";
+/** Request bytes a call keeps so that it can be retried (gRPC core's per-RPC retry buffer). */
+export const OPT_PER_RPC_RETRY_BUFFER_SIZE = "grpc.per_rpc_retry_buffer_size";
 
 export const DEFAULT_MAX_RECEIVE_MESSAGE_LENGTH = 4 * 1024 * 1024;
+export const DEFAULT_PER_RPC_RETRY_BUFFER_SIZE = 256 * 1024;
 
 export function numberOption(options: ChannelOptions, key: string, fallback: number): number {
   const value = options[key];

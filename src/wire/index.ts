@@ -5,6 +5,8 @@ export { encodeTimeout, parseTimeout } from "./timeout.js";
 export { Metadata, isReservedHeader, type MetadataValue, type MetadataInit } from "./metadata.js";
 export { FRAME_HEADER_LENGTH, frameMessage, frameHeader, MessageDecoder, type MessageDecoderOptions } from "./framing.js";
 export { RpcError, type RpcErrorOptions } from "./rpc-error.js";
+export { EOF } from "./eof.js";
+export { isGrpcContentType } from "./content-type.js";
 export { httpStatusToCode, http2ErrorCodeToStatus, http2ErrorCodeName, Http2ErrorCode } from "./http-status.js";
 export {
   identity,

@@ -431,16 +431,18 @@ serverSuite("a request stream ending mid-message gets INTERNAL", async () => {
   await assertStillServing("a truncated message");
 });
 
-serverSuite("a unary method given two messages, or none, gets an error status", async () => {
+serverSuite("a unary-request method given two messages, or none, gets UNIMPLEMENTED (statuscodes.md)", async () => {
   const before = seen.unaryCalls;
   const two = await rawCall(session, { path: "/test.Raw/Unary", body: [Buffer.concat([frame(Buffer.from("a")), frame(Buffer.from("b"))])] });
-  assertErrorStatus(two, "two messages, one chunk");
+  assertGrpcStatus(two, StatusCode.UNIMPLEMENTED, "two messages, one chunk");
   const twoChunks = await rawCall(session, { path: "/test.Raw/Unary", body: [frame(Buffer.from("a")), frame(Buffer.from("b"))] });
-  assertErrorStatus(twoChunks, "two messages, two chunks");
+  assertGrpcStatus(twoChunks, StatusCode.UNIMPLEMENTED, "two messages, two chunks");
   const stream = await rawCall(session, { path: "/test.Raw/Stream", body: [frame(Buffer.from("a")), frame(Buffer.from("b"))] });
-  assertErrorStatus(stream, "server-streaming method, two requests");
+  assertGrpcStatus(stream, StatusCode.UNIMPLEMENTED, "server-streaming method, two requests");
   const none = await rawCall(session, { path: "/test.Raw/Unary", body: [] });
-  assertErrorStatus(none, "no message");
+  assertGrpcStatus(none, StatusCode.UNIMPLEMENTED, "unary method, no message");
+  const streamNone = await rawCall(session, { path: "/test.Raw/Stream", body: [] });
+  assertGrpcStatus(streamNone, StatusCode.UNIMPLEMENTED, "server-streaming method, no message");
   assert.is(seen.unaryCalls, before, "the handler must not run");
   await assertStillServing("a wrong message count");
 });
@@ -770,10 +772,13 @@ clientSuite("trailers without grpc-status are an error, never a silent OK", asyn
   await assertChannelHealthy();
 });
 
-clientSuite("a unary response with OK but no message, or two messages, is an error", async () => {
-  await expectStatus(unary(channel, "OkNoMessage"), StatusCode.INTERNAL);
-  await expectStatus(unary(channel, "TrailersOnlyOk"), StatusCode.INTERNAL);
-  await expectStatus(unary(channel, "TwoMessages"), StatusCode.INTERNAL);
+clientSuite("a unary-response call given OK with no message, or two messages, is UNIMPLEMENTED (statuscodes.md)", async () => {
+  await expectStatus(unary(channel, "OkNoMessage"), StatusCode.UNIMPLEMENTED);
+  await expectStatus(unary(channel, "TrailersOnlyOk"), StatusCode.UNIMPLEMENTED);
+  await expectStatus(unary(channel, "TwoMessages"), StatusCode.UNIMPLEMENTED);
+  const clientStreaming = (path: string) => channel.streamUnary(`/raw.Svc/${path}`)([Buffer.from("a"), Buffer.from("b")], { timeoutMs: 5000 });
+  await expectStatus(clientStreaming("OkNoMessage"), StatusCode.UNIMPLEMENTED);
+  await expectStatus(clientStreaming("TwoMessages"), StatusCode.UNIMPLEMENTED);
   await assertChannelHealthy();
 });
 

@@ -1,0 +1,250 @@
+import { frameMessage, RpcError, StatusCode, type Compressor } from "../wire/index.js";
+
+/** Where a `MessageWriter` writes: one stream's request or response body. */
+export interface FrameSink {
+  /** Writes one framed message; false means "wait for `onceDrain`" (HTTP/2 flow control). */
+  write(frame: Buffer): boolean;
+  /** Ends the body, with one last frame when given, so that it goes out in one write. */
+  end(frame?: Buffer): void;
+  onceDrain(listener: () => void): void;
+}
+
+/**
+ * Frames one serialized message for the wire: the send limit (RESOURCE_EXHAUSTED past
+ * it, thrown), compression when a compressor is given, and the 5-byte prefix.
+ */
+export function encodeMessage(bytes: Uint8Array, maxLength: number, compressor: Compressor | undefined): Buffer | Promise<Buffer> {
+  if (bytes.byteLength > maxLength) {
+    throw new RpcError(StatusCode.RESOURCE_EXHAUSTED, `Sent message larger than max (${bytes.byteLength} vs. ${maxLength})`);
+  }
+  if (compressor === undefined) return frameMessage(bytes);
+  return compressor.compress(bytes).then((compressed) => frameMessage(compressed, true));
+}
+
+interface Entry {
+  frame: Buffer | undefined;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+const RESOLVED = Promise.resolve();
+
+function ignore(): void {}
+
+/**
+ * The one write path of client and server calls: frames go out in order even when
+ * some are still being compressed, `write()` resolves once the sink has room for more
+ * (so a fast writer waits for a slow reader), and a failure settles every pending
+ * write at once. The promises it returns never count as unhandled rejections: a
+ * caller who writes without awaiting learns the outcome from the call's status.
+ *
+ * Until `attach()`, frames wait; a client call writes before its stream exists.
+ * With a replay limit, the frames written are kept (up to that many bytes) so that a
+ * call refused by the server can be replayed on a new stream (`rewind()`).
+ */
+export class MessageWriter {
+  private sink: FrameSink | undefined;
+  private readonly queue: Entry[] = [];
+  private blocked = false;
+  private drainWaiters: Entry[] | undefined;
+  private ending = false;
+  private ended = false;
+  private failed = false;
+  private failure: Error | undefined;
+  private replay: Buffer[] | undefined;
+  private replayBytes = 0;
+
+  /**
+   * @param onError a frame could not be made or written (compression failed, the sink
+   *   threw); the writer has already failed its pending writes with it.
+   * @param replayLimitBytes keep up to this many written bytes for `rewind()`; 0 keeps none.
+   */
+  constructor(
+    private readonly onError: (error: RpcError) => void,
+    private readonly replayLimitBytes = 0,
+  ) {
+    if (replayLimitBytes > 0) this.replay = [];
+  }
+
+  /** True while every frame written so far is still kept for a replay. */
+  get canReplay(): boolean {
+    return this.replay !== undefined;
+  }
+
+  /** Whether `end()` was called. */
+  get isEnding(): boolean {
+    return this.ending;
+  }
+
+  /** Queues one framed message (or its pending compression); resolves when there is room for more. */
+  write(frame: Buffer | Promise<Buffer>): Promise<void> {
+    if (this.failed) return this.settled();
+    if (this.ending) return handled(Promise.reject(new Error("write() after the end of the message stream")));
+    if (!(frame instanceof Promise) && this.sink !== undefined && !this.blocked && this.queue.length === 0) {
+      return this.put(frame) ? RESOLVED : this.whenDrained();
+    }
+    let entry!: Entry;
+    const promise = handled(new Promise<void>((resolve, reject) => (entry = { frame: undefined, resolve, reject })));
+    this.queue.push(entry);
+    if (frame instanceof Promise) {
+      frame.then(
+        (ready) => {
+          entry.frame = ready;
+          this.pump();
+        },
+        (err: unknown) => this.error(err),
+      );
+    } else {
+      entry.frame = frame;
+      this.pump();
+    }
+    return promise;
+  }
+
+  /** Ends the stream once every queued frame is out (with the last one, when it can). */
+  end(): void {
+    if (this.ending || this.failed) return;
+    this.ending = true;
+    this.pump();
+  }
+
+  /** Starts writing to `sink`; queued frames go out now. */
+  attach(sink: FrameSink): void {
+    if (this.failed) return;
+    this.sink = sink;
+    this.blocked = false;
+    this.pump();
+  }
+
+  /**
+   * Detaches from the current sink and puts every frame written so far back in front
+   * of the queue, for a new stream. Only while `canReplay`.
+   */
+  rewind(): void {
+    const replay = this.replay;
+    if (replay === undefined || this.failed) throw new Error("Nothing to replay");
+    this.sink = undefined;
+    this.blocked = false;
+    this.ended = false;
+    const entries: Entry[] = replay.map((frame) => ({ frame, resolve: ignore, reject: ignore }));
+    this.queue.unshift(...entries);
+    this.replay = [];
+    this.replayBytes = 0;
+    // Writers waiting for a drain of the old stream are let go; the new one has room.
+    this.wakeDrainWaiters();
+  }
+
+  /** The call went past the point where a replay is possible; release what was kept. */
+  commit(): void {
+    this.replay = undefined;
+    this.replayBytes = 0;
+  }
+
+  /**
+   * Stops for good: queued frames are dropped, and every pending write rejects with
+   * `error` (or resolves, without one). Later writes do the same.
+   */
+  fail(error?: Error): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.failure = error;
+    this.sink = undefined;
+    this.commit();
+    const entries = this.queue.splice(0);
+    const waiters = this.drainWaiters ?? [];
+    this.drainWaiters = undefined;
+    for (const e of [...waiters, ...entries]) error ? e.reject(error) : e.resolve();
+  }
+
+  private settled(): Promise<void> {
+    return this.failure ? handled(Promise.reject(this.failure)) : RESOLVED;
+  }
+
+  private pump(): void {
+    const queue = this.queue;
+    while (this.sink !== undefined && !this.blocked && !this.failed) {
+      const entry = queue[0];
+      if (entry === undefined) break;
+      const frame = entry.frame;
+      if (frame === undefined) return; // still compressing; its completion pumps again
+      queue.shift();
+      if (this.ending && queue.length === 0) {
+        this.finish(frame);
+        entry.resolve();
+        return;
+      }
+      if (this.put(frame)) entry.resolve();
+      else (this.drainWaiters ??= []).push(entry);
+    }
+    if (this.ending && queue.length === 0 && !this.blocked) this.finish(undefined);
+  }
+
+  /** Writes one frame; false when the sink is full (a drain listener is then armed). */
+  private put(frame: Buffer): boolean {
+    this.keep(frame);
+    let room: boolean;
+    try {
+      room = this.sink!.write(frame);
+    } catch (err) {
+      this.error(err);
+      return true;
+    }
+    if (!room) {
+      this.blocked = true;
+      const sink = this.sink!;
+      // A drain of a stream we were rewound from must not unblock the next one.
+      sink.onceDrain(() => {
+        if (this.sink === sink) this.onDrain();
+      });
+    }
+    return room;
+  }
+
+  private finish(frame: Buffer | undefined): void {
+    if (this.ended || this.sink === undefined) return;
+    this.ended = true;
+    if (frame !== undefined) this.keep(frame);
+    try {
+      this.sink.end(frame);
+    } catch (err) {
+      this.error(err);
+    }
+  }
+
+  private keep(frame: Buffer): void {
+    const replay = this.replay;
+    if (replay === undefined) return;
+    this.replayBytes += frame.byteLength;
+    if (this.replayBytes > this.replayLimitBytes) this.commit();
+    else replay.push(frame);
+  }
+
+  private whenDrained(): Promise<void> {
+    return handled(new Promise<void>((resolve, reject) => (this.drainWaiters ??= []).push({ frame: undefined, resolve, reject })));
+  }
+
+  private onDrain(): void {
+    this.blocked = false;
+    this.wakeDrainWaiters();
+    this.pump();
+  }
+
+  private wakeDrainWaiters(): void {
+    const waiters = this.drainWaiters;
+    this.drainWaiters = undefined;
+    if (waiters) for (const w of waiters) w.resolve();
+  }
+
+  private error(err: unknown): void {
+    if (this.failed) return;
+    const error = RpcError.from(err, StatusCode.INTERNAL);
+    this.fail(error);
+    this.onError(error);
+  }
+}
+
+/** Marks a promise as handled (it still rejects for whoever awaits it). */
+export function handled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(ignore);
+  return promise;
+}
