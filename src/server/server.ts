@@ -58,6 +58,7 @@ export class Server implements CallServer {
   private readonly generic: GenericRpcHandler[] = [];
   private readonly listeners: ServerListener[] = [];
   private readonly calls = new Set<ServerCall>();
+  private intercepting = 0;
   private state: State = "new";
   private stopped: Promise<void> | undefined;
   private onCallsDrained: (() => void) | undefined;
@@ -256,7 +257,9 @@ export class Server implements CallServer {
         return;
       }
     }
-    if (this.calls.size >= this.maxConcurrent) {
+    // Calls still inside the interceptors count too, or their async gap would let
+    // more than the limit through.
+    if (this.calls.size + this.intercepting >= this.maxConcurrent) {
       respondStatus(stream, StatusCode.RESOURCE_EXHAUSTED, "Concurrent RPC limit exceeded");
       return;
     }
@@ -267,14 +270,27 @@ export class Server implements CallServer {
       return;
     }
     const details: HandlerCallDetails = { method: path, invocationMetadata: Metadata.fromRawHeaders(rawHeaders) };
-    this.intercepted()(details).then(
-      (handler) => this.dispatch(stream, headers, rawHeaders, handler, deadline, decompressor),
-      (err: unknown) => {
-        const e = err instanceof RpcError ? err : undefined;
-        if (!e) logError(`Exception in a server interceptor for ${path}`, err);
-        respondStatus(stream, e?.code ?? StatusCode.UNKNOWN, e?.details ?? "Unexpected error in a server interceptor");
-      },
-    );
+    this.intercepting++;
+    let lookup: Promise<RpcMethodHandler | undefined>;
+    try {
+      lookup = this.intercepted()(details);
+    } catch (err) {
+      lookup = Promise.reject(err);
+    }
+    lookup
+      .then(
+        (handler) => {
+          this.intercepting--;
+          this.dispatch(stream, headers, rawHeaders, handler, deadline, decompressor);
+        },
+        (err: unknown) => {
+          this.intercepting--;
+          const e = err instanceof RpcError ? err : undefined;
+          if (!e) logError(`Exception in a server interceptor for ${path}`, err);
+          respondStatus(stream, e?.code ?? StatusCode.UNKNOWN, e?.details ?? "Unexpected error in a server interceptor");
+        },
+      )
+      .catch((err: unknown) => logError(`Failed to start a call to ${path}`, err));
   }
 
   private dispatch(
@@ -295,7 +311,10 @@ export class Server implements CallServer {
 
   private lookupGeneric(path: string, rawHeaders: readonly string[]): RpcMethodHandler | undefined {
     if (this.generic.length === 0) return undefined;
-    const details: HandlerCallDetails = { method: path, invocationMetadata: Metadata.fromRawHeaders(rawHeaders) };
+    return this.findGeneric({ method: path, invocationMetadata: Metadata.fromRawHeaders(rawHeaders) });
+  }
+
+  private findGeneric(details: HandlerCallDetails): RpcMethodHandler | undefined {
     for (const g of this.generic) {
       const h = g.service(details);
       if (h !== undefined) return h;
@@ -307,7 +326,7 @@ export class Server implements CallServer {
 
   private intercepted(): Continuation {
     if (this.chain) return this.chain;
-    let next: Continuation = async (details) => this.handlers.get(details.method) ?? this.lookupGeneric(details.method, []);
+    let next: Continuation = async (details) => this.handlers.get(details.method) ?? this.findGeneric(details);
     for (let i = this.interceptors.length - 1; i >= 0; i--) {
       const interceptor = this.interceptors[i]!;
       const inner = next;

@@ -595,6 +595,15 @@ const behaviors: Record<string, Behavior> = {
     s.respond({ ":status": 500 });
     s.end();
   },
+  // A proxy or server may answer with another HTTP status but a gRPC status in a
+  // trailers-only response; the grpc-status wins (http-grpc-status-mapping.md).
+  "/raw.Svc/Http503TrailersOnly": (s) =>
+    s.respond({ ":status": 503, "content-type": "application/grpc", "grpc-status": "7", "grpc-message": "go away" }, { endStream: true }),
+  "/raw.Svc/GrpcWeb": (s) => {
+    s.respond({ ":status": 200, "content-type": "application/grpc-web+proto" }, { waitForTrailers: true });
+    s.once("wantTrailers", () => s.sendTrailers({ "grpc-status": "0" }));
+    s.end(frame(Buffer.from("fine")));
+  },
   "/raw.Svc/Html": (s) => {
     s.respond({ ":status": 200, "content-type": "text/html; charset=utf-8" });
     s.end("<html><body>a captive portal</body></html>");
@@ -779,6 +788,13 @@ clientSuite("a unary-response call given OK with no message, or two messages, is
   const clientStreaming = (path: string) => channel.streamUnary(`/raw.Svc/${path}`)([Buffer.from("a"), Buffer.from("b")], { timeoutMs: 5000 });
   await expectStatus(clientStreaming("OkNoMessage"), StatusCode.UNIMPLEMENTED);
   await expectStatus(clientStreaming("TwoMessages"), StatusCode.UNIMPLEMENTED);
+  await assertChannelHealthy();
+});
+
+clientSuite("a non-200 trailers-only response takes its grpc-status; a grpc-web response is refused", async () => {
+  const err = await expectBoth("Http503TrailersOnly", StatusCode.PERMISSION_DENIED);
+  assert.is(err.details, "go away");
+  await expectBoth("GrpcWeb", StatusCode.UNKNOWN);
   await assertChannelHealthy();
 });
 
