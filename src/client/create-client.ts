@@ -19,6 +19,21 @@ import type {
   UnaryUnaryMultiCallable,
 } from "./multi-callable.js";
 
+/**
+ * The name of the member that stands for `method` on a client (`createClient()`, the
+ * generated `<Service>Client`) and on a servicer: its protobuf-es `localName` (camelCase,
+ * with `constructor`, `toString`, `toJSON` and `valueOf` already escaped as
+ * `constructor$`, ...), and `then` escaped the same way as `then$`, so that no client or
+ * servicer is ever a thenable that `await` would call. Proto names cannot contain `$`,
+ * so an escaped name never collides with another method's.
+ */
+export function memberName(method: Pick<DescMethod, "localName">): string {
+  return method.localName === "then" ? "then$" : method.localName;
+}
+
+/** The key `memberName()` gives a method whose protobuf-es local name is `K`. */
+export type MemberName<K> = K extends "then" ? "then$" : K;
+
 /** The multi-callable for one method of a protoc-gen-es service, typed by its kind. */
 export type MethodClient<M> =
   M extends DescMethodUnary<infer I, infer O>
@@ -37,19 +52,30 @@ export type MethodClient<M> =
                 StreamStreamMultiCallable<MessageInitShape<DescMessage>, MessageShape<DescMessage>>
             : never;
 
-/** A typed client: one multi-callable per method, by camelCase name (gRPC Python's `<Service>Stub`). */
+/**
+ * A typed client: one multi-callable per method, by camelCase name (gRPC Python's
+ * `<Service>Stub`); a method named `then` is `then$` (see `memberName()`), and a client
+ * never has a `then`, so `await client` gives the client.
+ */
 export type Client<S extends DescService> = {
-  readonly [K in keyof S["method"]]: MethodClient<S["method"][K]>;
-};
+  readonly [K in keyof S["method"] as MemberName<K>]: MethodClient<S["method"][K]>;
+} & { readonly then?: never };
 
 /**
  * Builds a typed client for a protoc-gen-es service descriptor on `channel`.
- * Requests may be messages or plain init objects.
+ * Requests may be messages or plain init objects. Methods are keyed by `memberName()`:
+ * an RPC `Then` is `client.then$(...)`.
  */
 export function createClient<S extends DescService>(service: S, channel: Channel): Client<S> {
   const client: Record<string, unknown> = {};
   for (const method of service.methods) {
-    client[method.localName] = multiCallable(channel, `/${service.typeName}/${method.name}`, method);
+    // Defined, not assigned: a method named `__proto__` must not replace the prototype.
+    Object.defineProperty(client, memberName(method), {
+      value: multiCallable(channel, `/${service.typeName}/${method.name}`, method),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return client as Client<S>;
 }
