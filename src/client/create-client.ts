@@ -11,7 +11,8 @@ import type {
   MessageShape,
 } from "@bufbuild/protobuf";
 import type { Channel } from "./channel.js";
-import type { MethodSerializers } from "./call-options.js";
+import type { CallOptions, MethodSerializers } from "./call-options.js";
+import type { StreamStreamCall, StreamUnaryCall, UnaryStreamCall, UnaryUnaryCall } from "./calls.js";
 import type {
   StreamStreamMultiCallable,
   StreamUnaryMultiCallable,
@@ -34,6 +35,28 @@ export function memberName(method: Pick<DescMethod, "localName">): string {
 /** The key `memberName()` gives a method whose protobuf-es local name is `K`. */
 export type MemberName<K> = K extends "then" ? "then$" : K;
 
+/**
+ * A call on a method whose kind is known only at run time (a plain `DescMethod`, such as
+ * one from `loadProtos()`): it has the members of all four call kinds, so that it can be
+ * awaited, iterated with `for await`, or written to without a cast. Use it as the
+ * method's `methodKind` says: iterating a unary call throws a TypeError, and awaiting a
+ * streaming call gives back the call itself, not a message.
+ */
+export type AnyKindCall<Req, Res> = UnaryUnaryCall<Req, Res> &
+  UnaryStreamCall<Req, Res> &
+  StreamUnaryCall<Req, Res> &
+  StreamStreamCall<Req, Res>;
+
+/**
+ * Starts a call on a method whose kind is known only at run time: pass one request for
+ * a unary or server-streaming method, an (async) iterable of requests or nothing for a
+ * client- or bidi-streaming one.
+ */
+export type AnyKindMultiCallable<Req, Res> = (
+  input?: Req | AsyncIterable<Req> | Iterable<Req>,
+  options?: CallOptions,
+) => AnyKindCall<Req, Res>;
+
 /** The multi-callable for one method of a protoc-gen-es service, typed by its kind. */
 export type MethodClient<M> =
   M extends DescMethodUnary<infer I, infer O>
@@ -45,11 +68,8 @@ export type MethodClient<M> =
         : M extends DescMethodBiDiStreaming<infer I, infer O>
           ? StreamStreamMultiCallable<MessageInitShape<I>, MessageShape<O>>
           : M extends DescMethod
-            ? // A plain descriptor (e.g. loaded at run time) has no static kind: any shape goes.
-              UnaryUnaryMultiCallable<MessageInitShape<DescMessage>, MessageShape<DescMessage>> &
-                UnaryStreamMultiCallable<MessageInitShape<DescMessage>, MessageShape<DescMessage>> &
-                StreamUnaryMultiCallable<MessageInitShape<DescMessage>, MessageShape<DescMessage>> &
-                StreamStreamMultiCallable<MessageInitShape<DescMessage>, MessageShape<DescMessage>>
+            ? // A plain descriptor (e.g. loaded at run time) has no static kind.
+              AnyKindMultiCallable<MessageInitShape<DescMessage>, MessageShape<DescMessage>>
             : never;
 
 /**
@@ -62,7 +82,8 @@ export type Client<S extends DescService> = {
 } & { readonly then?: never };
 
 /**
- * Builds a typed client for a protoc-gen-es service descriptor on `channel`.
+ * Builds a typed client for a protoc-gen-es service descriptor on `channel`, or for a
+ * descriptor loaded at run time (whose methods are `AnyKindMultiCallable`s).
  * Requests may be messages or plain init objects. Methods are keyed by `memberName()`:
  * an RPC `Then` is `client.then$(...)`.
  */
