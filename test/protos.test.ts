@@ -3,7 +3,7 @@
 // call real RPCs (also against the generated descriptors of the same proto); imports
 // across include folders, well-known types, nested types, maps, oneofs, proto3
 // optional, proto2 and editions; errors at file:line:column.
-import { create, fromBinary, toBinary, type DescMessage, type DescService } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary, type DescMessage } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,26 +19,19 @@ import {
   protos,
   protosAndServices,
   services,
-  type CallOptions,
-  type Channel,
-  type ServiceImplementation,
-  type UnaryStreamCall,
-  type UnaryUnaryCall,
+  StatusCode,
 } from "../src/index.js";
 import { scanImports } from "../src/protos/imports.js";
 import { RouteGuide as GeneratedRouteGuide } from "../examples/route-guide/gen/routeguide/route_guide_pb.js";
-import { assertNoLeaks, startServer } from "./helpers.js";
+import { assertNoLeaks, expectStatus, startServer } from "./helpers.js";
 
 // This file runs as dist/test/protos.test.js; the protos are read from the repository.
 const repo = fileURLToPath(new URL("../../", import.meta.url));
 const routeGuideDir = join(repo, "examples/route-guide/proto");
 
-// createClient() and ServiceImplementation type the methods of protoc-gen-es services;
-// a descriptor loaded at run time is a plain DescService, so its methods are reached
-// untyped here.
-type UntypedClient = Record<string, (input?: unknown, options?: CallOptions) => UnaryUnaryCall<unknown, Record<string, unknown>> & UnaryStreamCall<unknown, Record<string, unknown>>>;
-const untypedClient = (service: DescService, channel: Channel) => createClient(service, channel) as unknown as UntypedClient;
-const untypedServicer = (handlers: Record<string, (input: never, context: never) => unknown>) => handlers as unknown as ServiceImplementation<DescService>;
+// A descriptor loaded at run time is a plain DescService: createClient() gives it methods
+// usable as every call kind, whose messages have no static fields (read them by name).
+const field = (message: object, name: string): unknown => Reflect.get(message, name);
 
 let scratch: string;
 /** Writes `files` (import path -> source) under a fresh folder; returns it. */
@@ -93,27 +86,72 @@ test("a runtime-loaded service serves and calls real RPCs, and talks to the gene
   const { server, target } = await startServer((s) =>
     s.addService(
       RouteGuide!,
-      untypedServicer({
+      {
         getFeature: (point: { latitude: number; longitude: number }) => ({ name: `at ${point.latitude},${point.longitude}`, location: point }),
         listFeatures: async function* (rect: { lo?: { latitude: number } }) {
           for (let i = 0; i < 3; i++) yield { name: `feature ${i} from ${rect.lo?.latitude}` };
         },
-      }),
+      },
     ),
   );
   const channel = insecureChannel(target);
   try {
-    const client = untypedClient(RouteGuide!, channel);
-    const feature = await client.getFeature!(create(Point, { latitude: 1, longitude: 2 }));
-    assert.is(feature.name, "at 1,2");
+    const client = createClient(RouteGuide!, channel);
+    const feature = await client.getFeature(create(Point, { latitude: 1, longitude: 2 }));
+    assert.is(field(feature, "name"), "at 1,2");
     assert.is(feature.$typeName, "routeguide.Feature");
     const names: unknown[] = [];
-    for await (const f of client.listFeatures!({ lo: { latitude: 5 } })) names.push(f.name);
+    for await (const f of client.listFeatures({ lo: { latitude: 5 } })) names.push(field(f, "name"));
     assert.equal(names, ["feature 0 from 5", "feature 1 from 5", "feature 2 from 5"]);
 
     // The generated client of the same proto against the runtime-loaded server.
     const generated = createClient(GeneratedRouteGuide, channel);
     assert.is((await generated.getFeature({ latitude: 3, longitude: 4 })).name, "at 3,4");
+  } finally {
+    await channel.close();
+    await server.stop(null);
+  }
+});
+
+test("loadProtos: every call kind of a runtime-loaded service, with no cast (for await on the streams)", async () => {
+  const loaded = loadProtos("routeguide/route_guide.proto", { includeDirs: [routeGuideDir] });
+  const RouteGuide = loaded.services["routeguide.RouteGuide"]!;
+  type Point = { latitude: number; longitude: number };
+  const { server, target } = await startServer((s) =>
+    s.addService(RouteGuide, {
+      async *listFeatures(rect: { lo?: Point; hi?: Point }) {
+        for (let latitude = rect.lo?.latitude ?? 0; latitude <= (rect.hi?.latitude ?? 0); latitude++) {
+          yield { name: `feature at ${latitude}`, location: { latitude, longitude: 0 } };
+        }
+      },
+      async recordRoute(points: AsyncIterable<Point>) {
+        let pointCount = 0;
+        for await (const _ of points) pointCount++;
+        return { pointCount };
+      },
+      async *routeChat(notes: AsyncIterable<{ message: string }>) {
+        for await (const note of notes) yield { message: `re: ${note.message}` };
+      },
+    }),
+  );
+  const channel = insecureChannel(target);
+  try {
+    const client = createClient(RouteGuide, channel);
+    const names: unknown[] = [];
+    for await (const feature of client.listFeatures({ lo: { latitude: 1 }, hi: { latitude: 3 } }, { timeoutMs: 5000 })) {
+      assert.is(feature.$typeName, "routeguide.Feature");
+      names.push(field(feature, "name"));
+    }
+    assert.equal(names, ["feature at 1", "feature at 2", "feature at 3"]);
+
+    assert.is(field(await client.recordRoute([{ latitude: 1 }, { latitude: 2 }]), "pointCount"), 2);
+
+    const replies: unknown[] = [];
+    for await (const note of client.routeChat([{ message: "a" }, { message: "b" }])) replies.push(field(note, "message"));
+    assert.equal(replies, ["re: a", "re: b"]);
+
+    // The unimplemented unary method answers its status; awaiting it gives the error.
+    await expectStatus(client.getFeature({ latitude: 1 }), StatusCode.UNIMPLEMENTED);
   } finally {
     await channel.close();
     await server.stop(null);
@@ -289,7 +327,7 @@ test("a file without a package: its service is called at /Service/Method", async
   const dir = tree({ "lonely.proto": 'syntax = "proto3";\nservice Lonely { rpc Ping(Msg) returns (Msg); }\nmessage Msg { string text = 1; }\n' });
   const { Lonely } = services("lonely.proto", { includeDirs: [dir] });
   assert.is(Lonely!.typeName, "Lonely");
-  const { server, target } = await startServer((s) => s.addService(Lonely!, untypedServicer({ ping: (m: { text: string }) => ({ text: `pong ${m.text}` }) })));
+  const { server, target } = await startServer((s) => s.addService(Lonely!, { ping: (m: { text: string }) => ({ text: `pong ${m.text}` }) }));
   const channel = insecureChannel(target);
   try {
     const raw = channel.unaryUnary("/Lonely/Ping");

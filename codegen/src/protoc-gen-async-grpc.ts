@@ -7,6 +7,7 @@
 // js_import_style, keep_empty_files, ts_nocheck, rewrite_imports, ...
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { createEcmaScriptPlugin, getComments, type GeneratedFile, type Printable, type Schema } from "@bufbuild/protoplugin";
+import { memberName as runtimeMemberName } from "../../src/client/create-client.js";
 import { VERSION } from "../../src/version.js";
 
 /** Where the generated code imports the runtime from. */
@@ -203,16 +204,19 @@ function initShape(f: GeneratedFile, message: DescMethod["input"]): Printable {
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
 /**
- * The member that stands for `method` in the client class and the servicer: its
- * protobuf-es local name (the key `createClient` and `addService` use), which already
- * escapes `constructor` and the other built-in object properties.
+ * The member that stands for `method` in the client class and the servicer: the key
+ * `createClient` and `addService` use (the runtime's `memberName()`), that is the
+ * protobuf-es local name, which escapes `constructor` and the other built-in object
+ * properties with a `$`, and `then$` for `then`, so that no client is a thenable.
  */
 function memberName(method: DescMethod): string {
-  return IDENTIFIER.test(method.localName) ? method.localName : JSON.stringify(method.localName);
+  const name = runtimeMemberName(method);
+  return IDENTIFIER.test(name) ? name : JSON.stringify(name);
 }
 
 function memberAccess(method: DescMethod): string {
-  return IDENTIFIER.test(method.localName) ? `.${method.localName}` : `[${JSON.stringify(method.localName)}]`;
+  const name = runtimeMemberName(method);
+  return IDENTIFIER.test(name) ? `.${name}` : `[${JSON.stringify(name)}]`;
 }
 
 /**
@@ -223,7 +227,10 @@ function paramName(name: string, service: DescService): string {
   return service.name === name ? `${name}_` : name;
 }
 
-/** The proto comments, then where the code came from, as protoc-gen-es writes them. */
+/**
+ * The proto comments, then where the code came from, as protoc-gen-es writes them; for
+ * a method whose member name is escaped (`then$`, `toString$`, ...), why.
+ */
 function docText(desc: DescService | DescMethod, opts: { deprecated: boolean }): string {
   const comments = getComments(desc);
   const parts: string[] = [];
@@ -235,6 +242,17 @@ function docText(desc: DescService | DescMethod, opts: { deprecated: boolean }):
       .map((line) => (line.startsWith(" ") ? line.substring(1) : line))
       .join("\n");
     if (text.trim() !== "") parts.push(text);
+  }
+  if (desc.kind === "rpc") {
+    const name = runtimeMemberName(desc);
+    if (name.endsWith("$")) {
+      const plain = name.slice(0, -1);
+      parts.push(
+        plain === "then"
+          ? "Named `then$`: a `then` member would make the object a thenable, which `await` calls."
+          : `Named \`${name}\`: \`${plain}\` is a built-in object property (escaped as protoc-gen-es does).`,
+      );
+    }
   }
   let tail = `@generated from ${desc.toString()}`;
   if (opts.deprecated) tail += "\n@deprecated";

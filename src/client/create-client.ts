@@ -11,13 +11,51 @@ import type {
   MessageShape,
 } from "@bufbuild/protobuf";
 import type { Channel } from "./channel.js";
-import type { MethodSerializers } from "./call-options.js";
+import type { CallOptions, MethodSerializers } from "./call-options.js";
+import type { StreamStreamCall, StreamUnaryCall, UnaryStreamCall, UnaryUnaryCall } from "./calls.js";
 import type {
   StreamStreamMultiCallable,
   StreamUnaryMultiCallable,
   UnaryStreamMultiCallable,
   UnaryUnaryMultiCallable,
 } from "./multi-callable.js";
+
+/**
+ * The name of the member that stands for `method` on a client (`createClient()`, the
+ * generated `<Service>Client`) and on a servicer: its protobuf-es `localName` (camelCase,
+ * with `constructor`, `toString`, `toJSON` and `valueOf` already escaped as
+ * `constructor$`, ...), and `then` escaped the same way as `then$`, so that no client or
+ * servicer is ever a thenable that `await` would call. Proto names cannot contain `$`,
+ * so an escaped name never collides with another method's.
+ */
+export function memberName(method: Pick<DescMethod, "localName">): string {
+  return method.localName === "then" ? "then$" : method.localName;
+}
+
+/** The key `memberName()` gives a method whose protobuf-es local name is `K`. */
+export type MemberName<K> = K extends "then" ? "then$" : K;
+
+/**
+ * A call on a method whose kind is known only at run time (a plain `DescMethod`, such as
+ * one from `loadProtos()`): it has the members of all four call kinds, so that it can be
+ * awaited, iterated with `for await`, or written to without a cast. Use it as the
+ * method's `methodKind` says: iterating a unary call throws a TypeError, and awaiting a
+ * streaming call gives back the call itself, not a message.
+ */
+export type AnyKindCall<Req, Res> = UnaryUnaryCall<Req, Res> &
+  UnaryStreamCall<Req, Res> &
+  StreamUnaryCall<Req, Res> &
+  StreamStreamCall<Req, Res>;
+
+/**
+ * Starts a call on a method whose kind is known only at run time: pass one request for
+ * a unary or server-streaming method, an (async) iterable of requests or nothing for a
+ * client- or bidi-streaming one.
+ */
+export type AnyKindMultiCallable<Req, Res> = (
+  input?: Req | AsyncIterable<Req> | Iterable<Req>,
+  options?: CallOptions,
+) => AnyKindCall<Req, Res>;
 
 /** The multi-callable for one method of a protoc-gen-es service, typed by its kind. */
 export type MethodClient<M> =
@@ -30,26 +68,35 @@ export type MethodClient<M> =
         : M extends DescMethodBiDiStreaming<infer I, infer O>
           ? StreamStreamMultiCallable<MessageInitShape<I>, MessageShape<O>>
           : M extends DescMethod
-            ? // A plain descriptor (e.g. loaded at run time) has no static kind: any shape goes.
-              UnaryUnaryMultiCallable<MessageInitShape<DescMessage>, MessageShape<DescMessage>> &
-                UnaryStreamMultiCallable<MessageInitShape<DescMessage>, MessageShape<DescMessage>> &
-                StreamUnaryMultiCallable<MessageInitShape<DescMessage>, MessageShape<DescMessage>> &
-                StreamStreamMultiCallable<MessageInitShape<DescMessage>, MessageShape<DescMessage>>
+            ? // A plain descriptor (e.g. loaded at run time) has no static kind.
+              AnyKindMultiCallable<MessageInitShape<DescMessage>, MessageShape<DescMessage>>
             : never;
 
-/** A typed client: one multi-callable per method, by camelCase name (gRPC Python's `<Service>Stub`). */
+/**
+ * A typed client: one multi-callable per method, by camelCase name (gRPC Python's
+ * `<Service>Stub`); a method named `then` is `then$` (see `memberName()`), and a client
+ * never has a `then`, so `await client` gives the client.
+ */
 export type Client<S extends DescService> = {
-  readonly [K in keyof S["method"]]: MethodClient<S["method"][K]>;
-};
+  readonly [K in keyof S["method"] as MemberName<K>]: MethodClient<S["method"][K]>;
+} & { readonly then?: never };
 
 /**
- * Builds a typed client for a protoc-gen-es service descriptor on `channel`.
- * Requests may be messages or plain init objects.
+ * Builds a typed client for a protoc-gen-es service descriptor on `channel`, or for a
+ * descriptor loaded at run time (whose methods are `AnyKindMultiCallable`s).
+ * Requests may be messages or plain init objects. Methods are keyed by `memberName()`:
+ * an RPC `Then` is `client.then$(...)`.
  */
 export function createClient<S extends DescService>(service: S, channel: Channel): Client<S> {
   const client: Record<string, unknown> = {};
   for (const method of service.methods) {
-    client[method.localName] = multiCallable(channel, `/${service.typeName}/${method.name}`, method);
+    // Defined, not assigned: a method named `__proto__` must not replace the prototype.
+    Object.defineProperty(client, memberName(method), {
+      value: multiCallable(channel, `/${service.typeName}/${method.name}`, method),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return client as Client<S>;
 }

@@ -10,6 +10,7 @@ import type {
   MessageInitShape,
   MessageShape,
 } from "@bufbuild/protobuf";
+import { memberName, type MemberName } from "../client/create-client.js";
 import type { RpcMethodHandler, StreamResult, UnaryResult } from "./method-handlers.js";
 import type { ServicerContext } from "./servicer-context.js";
 
@@ -30,12 +31,15 @@ export type MethodImplementation<M> =
 
 /**
  * A servicer for a protoc-gen-es service (gRPC Python's `<Service>Servicer`): one
- * handler per method, keyed by its camelCase local name. Missing methods answer
- * UNIMPLEMENTED.
+ * handler per method, keyed by its camelCase local name as on the client (a method
+ * named `then` is `then$`, so that a servicer is never a thenable). Missing methods
+ * answer UNIMPLEMENTED.
  */
-export type ServiceImplementation<S extends DescService> = {
-  [K in keyof S["method"]]?: MethodImplementation<S["method"][K]>;
-};
+// NoInfer: `S` comes from the descriptor only; inferring it from the handlers too (through
+// the renaming mapped type) would cost the handlers their contextual parameter types.
+export type ServiceImplementation<S extends DescService> = NoInfer<{
+  [K in keyof S["method"] as MemberName<K>]?: MethodImplementation<S["method"][K]>;
+}>;
 
 type AnyBehavior = (this: unknown, input: unknown, context: ServicerContext) => unknown;
 
@@ -44,8 +48,14 @@ export function handlersForService(service: DescService, implementation: object)
   const handlers: Record<string, RpcMethodHandler> = {};
   const impl = implementation as Record<string, AnyBehavior | undefined>;
   for (const method of service.methods) {
-    const fn = impl[method.localName] ?? impl[method.name];
-    if (typeof fn !== "function") continue;
+    const name = memberName(method);
+    const fn = impl[name] ?? impl[method.name];
+    if (typeof fn !== "function") {
+      if (name !== method.localName && typeof impl[method.localName] === "function") {
+        throw new TypeError(`${service.typeName}.${method.name}: name its handler "${name}", not "${method.localName}" (a servicer must not be a thenable)`);
+      }
+      continue;
+    }
     handlers[method.name] = handlerFor(method, (input, context) => fn.call(implementation, input, context));
   }
   return handlers;

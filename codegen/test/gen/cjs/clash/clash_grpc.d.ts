@@ -24,11 +24,15 @@ export declare class ChannelClient {
   constructor(channel: Channel);
 
   /**
+   * Named `constructor$`: `constructor` is a built-in object property (escaped as protoc-gen-es does).
+   *
    * @generated from rpc clash.v1.class.Channel.Constructor
    */
   constructor$(request: MessageInitShape<typeof PromiseSchema>, options?: CallOptions): UnaryUnaryCall<MessageInitShape<typeof PromiseSchema>, AsyncIterable>;
 
   /**
+   * Named `toString$`: `toString` is a built-in object property (escaped as protoc-gen-es does).
+   *
    * @generated from rpc clash.v1.class.Channel.ToString
    */
   toString$(request: MessageInitShape<typeof PromiseSchema>, options?: CallOptions): UnaryUnaryCall<MessageInitShape<typeof PromiseSchema>, Promise>;
@@ -101,11 +105,15 @@ export declare class ChannelClient {
  */
 export interface ChannelServicer {
   /**
+   * Named `constructor$`: `constructor` is a built-in object property (escaped as protoc-gen-es does).
+   *
    * @generated from rpc clash.v1.class.Channel.Constructor
    */
   constructor$(request: Promise, context: ServicerContext<Promise, MessageInitShape<typeof AsyncIterableSchema>>): UnaryResult<MessageInitShape<typeof AsyncIterableSchema>>;
 
   /**
+   * Named `toString$`: `toString` is a built-in object property (escaped as protoc-gen-es does).
+   *
    * @generated from rpc clash.v1.class.Channel.ToString
    */
   toString$(request: Promise, context: ServicerContext<Promise, MessageInitShape<typeof PromiseSchema>>): UnaryResult<MessageInitShape<typeof PromiseSchema>>;
@@ -356,7 +364,9 @@ export interface createClientServicer {
 export declare function addcreateClientServicerToServer(servicer: globalThis.Partial<createClientServicer>, server: Server): void;
 
 /**
- * Whose generated names are taken by messages below.
+ * Whose generated names are taken by messages below, and whose methods are named
+ * after what the runtime looks up on any object: `then` (await), the Object.prototype
+ * members (String(), JSON.stringify(), the constructor), and what a client might own.
  *
  * @generated from service clash.v1.class.Foo
  */
@@ -373,10 +383,57 @@ export declare class FooClient {
    * @generated from rpc clash.v1.class.Foo.Open
    */
   open(request: MessageInitShape<typeof FooClientSchema>, options?: CallOptions): UnaryUnaryCall<MessageInitShape<typeof FooClientSchema>, FooServicer$1>;
+
+  /**
+   * Named `then$`: a `then` member would make the object a thenable, which `await` calls.
+   *
+   * @generated from rpc clash.v1.class.Foo.Then
+   */
+  then$(request: MessageInitShape<typeof PromiseSchema>, options?: CallOptions): UnaryUnaryCall<MessageInitShape<typeof PromiseSchema>, Promise>;
+
+  /**
+   * Named `constructor$`: `constructor` is a built-in object property (escaped as protoc-gen-es does).
+   *
+   * @generated from rpc clash.v1.class.Foo.Constructor
+   */
+  constructor$(request: MessageInitShape<typeof PromiseSchema>, options?: CallOptions): UnaryUnaryCall<MessageInitShape<typeof PromiseSchema>, Promise>;
+
+  /**
+   * Named `toString$`: `toString` is a built-in object property (escaped as protoc-gen-es does).
+   *
+   * @generated from rpc clash.v1.class.Foo.ToString
+   */
+  toString$(request: MessageInitShape<typeof PromiseSchema>, options?: CallOptions): UnaryStreamCall<MessageInitShape<typeof PromiseSchema>, Promise>;
+
+  /**
+   * Named `toJSON$`: `toJSON` is a built-in object property (escaped as protoc-gen-es does).
+   *
+   * @generated from rpc clash.v1.class.Foo.ToJSON
+   */
+  toJSON$(request: MessageInitShape<typeof PromiseSchema>, options?: CallOptions): UnaryUnaryCall<MessageInitShape<typeof PromiseSchema>, Promise>;
+
+  /**
+   * Named `valueOf$`: `valueOf` is a built-in object property (escaped as protoc-gen-es does).
+   *
+   * @generated from rpc clash.v1.class.Foo.ValueOf
+   */
+  valueOf$(request: MessageInitShape<typeof PromiseSchema>, options?: CallOptions): UnaryUnaryCall<MessageInitShape<typeof PromiseSchema>, Promise>;
+
+  /**
+   * @generated from rpc clash.v1.class.Foo.Close
+   */
+  close(requests?: globalThis.AsyncIterable<MessageInitShape<typeof PromiseSchema>> | globalThis.Iterable<MessageInitShape<typeof PromiseSchema>>, options?: CallOptions): StreamUnaryCall<MessageInitShape<typeof PromiseSchema>, Promise>;
+
+  /**
+   * @generated from rpc clash.v1.class.Foo.Channel
+   */
+  channel(request: MessageInitShape<typeof PromiseSchema>, options?: CallOptions): UnaryUnaryCall<MessageInitShape<typeof PromiseSchema>, Promise>;
 }
 
 /**
- * Whose generated names are taken by messages below.
+ * Whose generated names are taken by messages below, and whose methods are named
+ * after what the runtime looks up on any object: `then` (await), the Object.prototype
+ * members (String(), JSON.stringify(), the constructor), and what a client might own.
  *
  * @generated from service clash.v1.class.Foo
  */
@@ -385,6 +442,51 @@ export interface FooServicer {
    * @generated from rpc clash.v1.class.Foo.Open
    */
   open(request: FooClient$1, context: ServicerContext<FooClient$1, MessageInitShape<typeof FooServicerSchema>>): UnaryResult<MessageInitShape<typeof FooServicerSchema>>;
+
+  /**
+   * Named `then$`: a `then` member would make the object a thenable, which `await` calls.
+   *
+   * @generated from rpc clash.v1.class.Foo.Then
+   */
+  then$(request: Promise, context: ServicerContext<Promise, MessageInitShape<typeof PromiseSchema>>): UnaryResult<MessageInitShape<typeof PromiseSchema>>;
+
+  /**
+   * Named `constructor$`: `constructor` is a built-in object property (escaped as protoc-gen-es does).
+   *
+   * @generated from rpc clash.v1.class.Foo.Constructor
+   */
+  constructor$(request: Promise, context: ServicerContext<Promise, MessageInitShape<typeof PromiseSchema>>): UnaryResult<MessageInitShape<typeof PromiseSchema>>;
+
+  /**
+   * Named `toString$`: `toString` is a built-in object property (escaped as protoc-gen-es does).
+   *
+   * @generated from rpc clash.v1.class.Foo.ToString
+   */
+  toString$(request: Promise, context: ServicerContext<Promise, MessageInitShape<typeof PromiseSchema>>): StreamResult<MessageInitShape<typeof PromiseSchema>>;
+
+  /**
+   * Named `toJSON$`: `toJSON` is a built-in object property (escaped as protoc-gen-es does).
+   *
+   * @generated from rpc clash.v1.class.Foo.ToJSON
+   */
+  toJSON$(request: Promise, context: ServicerContext<Promise, MessageInitShape<typeof PromiseSchema>>): UnaryResult<MessageInitShape<typeof PromiseSchema>>;
+
+  /**
+   * Named `valueOf$`: `valueOf` is a built-in object property (escaped as protoc-gen-es does).
+   *
+   * @generated from rpc clash.v1.class.Foo.ValueOf
+   */
+  valueOf$(request: Promise, context: ServicerContext<Promise, MessageInitShape<typeof PromiseSchema>>): UnaryResult<MessageInitShape<typeof PromiseSchema>>;
+
+  /**
+   * @generated from rpc clash.v1.class.Foo.Close
+   */
+  close(requests: globalThis.AsyncIterable<Promise>, context: ServicerContext<Promise, MessageInitShape<typeof PromiseSchema>>): UnaryResult<MessageInitShape<typeof PromiseSchema>>;
+
+  /**
+   * @generated from rpc clash.v1.class.Foo.Channel
+   */
+  channel(request: Promise, context: ServicerContext<Promise, MessageInitShape<typeof PromiseSchema>>): UnaryResult<MessageInitShape<typeof PromiseSchema>>;
 }
 
 /**

@@ -28,6 +28,8 @@ class ChannelClient {
   }
 
   /**
+   * Named `constructor$`: `constructor` is a built-in object property (escaped as protoc-gen-es does).
+   *
    * @generated from rpc clash.v1.class.Channel.Constructor
    */
   constructor$(request, options) {
@@ -35,6 +37,8 @@ class ChannelClient {
   }
 
   /**
+   * Named `toString$`: `toString` is a built-in object property (escaped as protoc-gen-es does).
+   *
    * @generated from rpc clash.v1.class.Channel.ToString
    */
   toString$(request, options) {
@@ -289,7 +293,9 @@ function addcreateClientServicerToServer(servicer, server) {
 }
 
 /**
- * Whose generated names are taken by messages below.
+ * Whose generated names are taken by messages below, and whose methods are named
+ * after what the runtime looks up on any object: `then` (await), the Object.prototype
+ * members (String(), JSON.stringify(), the constructor), and what a client might own.
  *
  * @generated from service clash.v1.class.Foo
  */
@@ -309,6 +315,65 @@ class FooClient {
    */
   open(request, options) {
     return this.#stub.open(request, options);
+  }
+
+  /**
+   * Named `then$`: a `then` member would make the object a thenable, which `await` calls.
+   *
+   * @generated from rpc clash.v1.class.Foo.Then
+   */
+  then$(request, options) {
+    return this.#stub.then$(request, options);
+  }
+
+  /**
+   * Named `constructor$`: `constructor` is a built-in object property (escaped as protoc-gen-es does).
+   *
+   * @generated from rpc clash.v1.class.Foo.Constructor
+   */
+  constructor$(request, options) {
+    return this.#stub.constructor$(request, options);
+  }
+
+  /**
+   * Named `toString$`: `toString` is a built-in object property (escaped as protoc-gen-es does).
+   *
+   * @generated from rpc clash.v1.class.Foo.ToString
+   */
+  toString$(request, options) {
+    return this.#stub.toString$(request, options);
+  }
+
+  /**
+   * Named `toJSON$`: `toJSON` is a built-in object property (escaped as protoc-gen-es does).
+   *
+   * @generated from rpc clash.v1.class.Foo.ToJSON
+   */
+  toJSON$(request, options) {
+    return this.#stub.toJSON$(request, options);
+  }
+
+  /**
+   * Named `valueOf$`: `valueOf` is a built-in object property (escaped as protoc-gen-es does).
+   *
+   * @generated from rpc clash.v1.class.Foo.ValueOf
+   */
+  valueOf$(request, options) {
+    return this.#stub.valueOf$(request, options);
+  }
+
+  /**
+   * @generated from rpc clash.v1.class.Foo.Close
+   */
+  close(requests, options) {
+    return this.#stub.close(requests, options);
+  }
+
+  /**
+   * @generated from rpc clash.v1.class.Foo.Channel
+   */
+  channel(request, options) {
+    return this.#stub.channel(request, options);
   }
 }
 

@@ -393,7 +393,9 @@ export declare const createClient: GenService<{
 }>;
 
 /**
- * Whose generated names are taken by messages below.
+ * Whose generated names are taken by messages below, and whose methods are named
+ * after what the runtime looks up on any object: `then` (await), the Object.prototype
+ * members (String(), JSON.stringify(), the constructor), and what a client might own.
  *
  * @generated from service clash.v1.class.Foo
  */
@@ -405,6 +407,62 @@ export declare const Foo: GenService<{
     methodKind: "unary";
     input: typeof FooClientSchema;
     output: typeof FooServicerSchema;
+  },
+  /**
+   * @generated from rpc clash.v1.class.Foo.Then
+   */
+  then: {
+    methodKind: "unary";
+    input: typeof PromiseSchema;
+    output: typeof PromiseSchema;
+  },
+  /**
+   * @generated from rpc clash.v1.class.Foo.Constructor
+   */
+  constructor$: {
+    methodKind: "unary";
+    input: typeof PromiseSchema;
+    output: typeof PromiseSchema;
+  },
+  /**
+   * @generated from rpc clash.v1.class.Foo.ToString
+   */
+  toString$: {
+    methodKind: "server_streaming";
+    input: typeof PromiseSchema;
+    output: typeof PromiseSchema;
+  },
+  /**
+   * @generated from rpc clash.v1.class.Foo.ToJSON
+   */
+  toJSON$: {
+    methodKind: "unary";
+    input: typeof PromiseSchema;
+    output: typeof PromiseSchema;
+  },
+  /**
+   * @generated from rpc clash.v1.class.Foo.ValueOf
+   */
+  valueOf$: {
+    methodKind: "unary";
+    input: typeof PromiseSchema;
+    output: typeof PromiseSchema;
+  },
+  /**
+   * @generated from rpc clash.v1.class.Foo.Close
+   */
+  close: {
+    methodKind: "client_streaming";
+    input: typeof PromiseSchema;
+    output: typeof PromiseSchema;
+  },
+  /**
+   * @generated from rpc clash.v1.class.Foo.Channel
+   */
+  channel: {
+    methodKind: "unary";
+    input: typeof PromiseSchema;
+    output: typeof PromiseSchema;
   },
 }>;
 

@@ -28,6 +28,8 @@ export class ChannelClient {
   }
 
   /**
+   * Named `constructor$`: `constructor` is a built-in object property (escaped as protoc-gen-es does).
+   *
    * @generated from rpc clash.v1.class.Channel.Constructor
    */
   constructor$(request: MessageInitShape<typeof PromiseSchema>, options?: CallOptions): UnaryUnaryCall<MessageInitShape<typeof PromiseSchema>, AsyncIterable> {
@@ -35,6 +37,8 @@ export class ChannelClient {
   }
 
   /**
+   * Named `toString$`: `toString` is a built-in object property (escaped as protoc-gen-es does).
+   *
    * @generated from rpc clash.v1.class.Channel.ToString
    */
   toString$(request: MessageInitShape<typeof PromiseSchema>, options?: CallOptions): UnaryUnaryCall<MessageInitShape<typeof PromiseSchema>, Promise> {
@@ -133,11 +137,15 @@ export class ChannelClient {
  */
 export interface ChannelServicer {
   /**
+   * Named `constructor$`: `constructor` is a built-in object property (escaped as protoc-gen-es does).
+   *
    * @generated from rpc clash.v1.class.Channel.Constructor
    */
   constructor$(request: Promise, context: ServicerContext<Promise, MessageInitShape<typeof AsyncIterableSchema>>): UnaryResult<MessageInitShape<typeof AsyncIterableSchema>>;
 
   /**
+   * Named `toString$`: `toString` is a built-in object property (escaped as protoc-gen-es does).
+   *
    * @generated from rpc clash.v1.class.Channel.ToString
    */
   toString$(request: Promise, context: ServicerContext<Promise, MessageInitShape<typeof PromiseSchema>>): UnaryResult<MessageInitShape<typeof PromiseSchema>>;
@@ -420,7 +428,9 @@ export function addcreateClientServicerToServer(servicer: globalThis.Partial<cre
 }
 
 /**
- * Whose generated names are taken by messages below.
+ * Whose generated names are taken by messages below, and whose methods are named
+ * after what the runtime looks up on any object: `then` (await), the Object.prototype
+ * members (String(), JSON.stringify(), the constructor), and what a client might own.
  *
  * @generated from service clash.v1.class.Foo
  */
@@ -441,10 +451,71 @@ export class FooClient {
   open(request: MessageInitShape<typeof FooClientSchema>, options?: CallOptions): UnaryUnaryCall<MessageInitShape<typeof FooClientSchema>, FooServicer$1> {
     return this.#stub.open(request, options);
   }
+
+  /**
+   * Named `then$`: a `then` member would make the object a thenable, which `await` calls.
+   *
+   * @generated from rpc clash.v1.class.Foo.Then
+   */
+  then$(request: MessageInitShape<typeof PromiseSchema>, options?: CallOptions): UnaryUnaryCall<MessageInitShape<typeof PromiseSchema>, Promise> {
+    return this.#stub.then$(request, options);
+  }
+
+  /**
+   * Named `constructor$`: `constructor` is a built-in object property (escaped as protoc-gen-es does).
+   *
+   * @generated from rpc clash.v1.class.Foo.Constructor
+   */
+  constructor$(request: MessageInitShape<typeof PromiseSchema>, options?: CallOptions): UnaryUnaryCall<MessageInitShape<typeof PromiseSchema>, Promise> {
+    return this.#stub.constructor$(request, options);
+  }
+
+  /**
+   * Named `toString$`: `toString` is a built-in object property (escaped as protoc-gen-es does).
+   *
+   * @generated from rpc clash.v1.class.Foo.ToString
+   */
+  toString$(request: MessageInitShape<typeof PromiseSchema>, options?: CallOptions): UnaryStreamCall<MessageInitShape<typeof PromiseSchema>, Promise> {
+    return this.#stub.toString$(request, options);
+  }
+
+  /**
+   * Named `toJSON$`: `toJSON` is a built-in object property (escaped as protoc-gen-es does).
+   *
+   * @generated from rpc clash.v1.class.Foo.ToJSON
+   */
+  toJSON$(request: MessageInitShape<typeof PromiseSchema>, options?: CallOptions): UnaryUnaryCall<MessageInitShape<typeof PromiseSchema>, Promise> {
+    return this.#stub.toJSON$(request, options);
+  }
+
+  /**
+   * Named `valueOf$`: `valueOf` is a built-in object property (escaped as protoc-gen-es does).
+   *
+   * @generated from rpc clash.v1.class.Foo.ValueOf
+   */
+  valueOf$(request: MessageInitShape<typeof PromiseSchema>, options?: CallOptions): UnaryUnaryCall<MessageInitShape<typeof PromiseSchema>, Promise> {
+    return this.#stub.valueOf$(request, options);
+  }
+
+  /**
+   * @generated from rpc clash.v1.class.Foo.Close
+   */
+  close(requests?: globalThis.AsyncIterable<MessageInitShape<typeof PromiseSchema>> | globalThis.Iterable<MessageInitShape<typeof PromiseSchema>>, options?: CallOptions): StreamUnaryCall<MessageInitShape<typeof PromiseSchema>, Promise> {
+    return this.#stub.close(requests, options);
+  }
+
+  /**
+   * @generated from rpc clash.v1.class.Foo.Channel
+   */
+  channel(request: MessageInitShape<typeof PromiseSchema>, options?: CallOptions): UnaryUnaryCall<MessageInitShape<typeof PromiseSchema>, Promise> {
+    return this.#stub.channel(request, options);
+  }
 }
 
 /**
- * Whose generated names are taken by messages below.
+ * Whose generated names are taken by messages below, and whose methods are named
+ * after what the runtime looks up on any object: `then` (await), the Object.prototype
+ * members (String(), JSON.stringify(), the constructor), and what a client might own.
  *
  * @generated from service clash.v1.class.Foo
  */
@@ -453,6 +524,51 @@ export interface FooServicer {
    * @generated from rpc clash.v1.class.Foo.Open
    */
   open(request: FooClient$1, context: ServicerContext<FooClient$1, MessageInitShape<typeof FooServicerSchema>>): UnaryResult<MessageInitShape<typeof FooServicerSchema>>;
+
+  /**
+   * Named `then$`: a `then` member would make the object a thenable, which `await` calls.
+   *
+   * @generated from rpc clash.v1.class.Foo.Then
+   */
+  then$(request: Promise, context: ServicerContext<Promise, MessageInitShape<typeof PromiseSchema>>): UnaryResult<MessageInitShape<typeof PromiseSchema>>;
+
+  /**
+   * Named `constructor$`: `constructor` is a built-in object property (escaped as protoc-gen-es does).
+   *
+   * @generated from rpc clash.v1.class.Foo.Constructor
+   */
+  constructor$(request: Promise, context: ServicerContext<Promise, MessageInitShape<typeof PromiseSchema>>): UnaryResult<MessageInitShape<typeof PromiseSchema>>;
+
+  /**
+   * Named `toString$`: `toString` is a built-in object property (escaped as protoc-gen-es does).
+   *
+   * @generated from rpc clash.v1.class.Foo.ToString
+   */
+  toString$(request: Promise, context: ServicerContext<Promise, MessageInitShape<typeof PromiseSchema>>): StreamResult<MessageInitShape<typeof PromiseSchema>>;
+
+  /**
+   * Named `toJSON$`: `toJSON` is a built-in object property (escaped as protoc-gen-es does).
+   *
+   * @generated from rpc clash.v1.class.Foo.ToJSON
+   */
+  toJSON$(request: Promise, context: ServicerContext<Promise, MessageInitShape<typeof PromiseSchema>>): UnaryResult<MessageInitShape<typeof PromiseSchema>>;
+
+  /**
+   * Named `valueOf$`: `valueOf` is a built-in object property (escaped as protoc-gen-es does).
+   *
+   * @generated from rpc clash.v1.class.Foo.ValueOf
+   */
+  valueOf$(request: Promise, context: ServicerContext<Promise, MessageInitShape<typeof PromiseSchema>>): UnaryResult<MessageInitShape<typeof PromiseSchema>>;
+
+  /**
+   * @generated from rpc clash.v1.class.Foo.Close
+   */
+  close(requests: globalThis.AsyncIterable<Promise>, context: ServicerContext<Promise, MessageInitShape<typeof PromiseSchema>>): UnaryResult<MessageInitShape<typeof PromiseSchema>>;
+
+  /**
+   * @generated from rpc clash.v1.class.Foo.Channel
+   */
+  channel(request: Promise, context: ServicerContext<Promise, MessageInitShape<typeof PromiseSchema>>): UnaryResult<MessageInitShape<typeof PromiseSchema>>;
 }
 
 /**

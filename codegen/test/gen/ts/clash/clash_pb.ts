@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file clash/clash.proto.
  */
 export const file_clash_clash: GenFile = /*@__PURE__*/
-  fileDesc("ChFjbGFzaC9jbGFzaC5wcm90bxIOY2xhc2gudjEuY2xhc3MiGAoHUHJvbWlzZRINCgV2YWx1ZRgBIAEoCSIeCg1Bc3luY0l0ZXJhYmxlEg0KBXZhbHVlGAEgASgJIhgKB1BhcnRpYWwSDQoFdmFsdWUYASABKAkiGQoISXRlcmFibGUSDQoFdmFsdWUYASABKAkiIQoQTWVzc2FnZUluaXRTaGFwZRINCgV2YWx1ZRgBIAEoCSIgCg9TZXJ2aWNlckNvbnRleHQSDQoFdmFsdWUYASABKAkiHAoLQ2FsbE9wdGlvbnMSDQoFdmFsdWUYASABKAkiFwoGU2VydmVyEg0KBXZhbHVlGAEgASgJIpoCCglGb29DbGllbnQSKAoHcGFydGlhbBgBIAEoCzIXLmNsYXNoLnYxLmNsYXNzLlBhcnRpYWwSKgoIaXRlcmFibGUYAiABKAsyGC5jbGFzaC52MS5jbGFzcy5JdGVyYWJsZRIvCgVzaGFwZRgDIAEoCzIgLmNsYXNoLnYxLmNsYXNzLk1lc3NhZ2VJbml0U2hhcGUSMAoHY29udGV4dBgEIAEoCzIfLmNsYXNoLnYxLmNsYXNzLlNlcnZpY2VyQ29udGV4dBIsCgdvcHRpb25zGAUgASgLMhsuY2xhc2gudjEuY2xhc3MuQ2FsbE9wdGlvbnMSJgoGc2VydmVyGAYgASgLMhYuY2xhc2gudjEuY2xhc3MuU2VydmVyIhwKC0Zvb1NlcnZpY2VyEg0KBXZhbHVlGAEgASgJMusGCgdDaGFubmVsEkUKC0NvbnN0cnVjdG9yEhcuY2xhc2gudjEuY2xhc3MuUHJvbWlzZRodLmNsYXNoLnYxLmNsYXNzLkFzeW5jSXRlcmFibGUSPAoIVG9TdHJpbmcSFy5jbGFzaC52MS5jbGFzcy5Qcm9taXNlGhcuY2xhc2gudjEuY2xhc3MuUHJvbWlzZRI8CgZTdGF0aWMSFy5jbGFzaC52MS5jbGFzcy5Qcm9taXNlGhcuY2xhc2gudjEuY2xhc3MuUHJvbWlzZTABEjkKA0dldBIXLmNsYXNoLnYxLmNsYXNzLlByb21pc2UaFy5jbGFzaC52MS5jbGFzcy5Qcm9taXNlKAESOwoDU2V0EhcuY2xhc2gudjEuY2xhc3MuUHJvbWlzZRoXLmNsYXNoLnYxLmNsYXNzLlByb21pc2UoATABEjkKBUFzeW5jEhcuY2xhc2gudjEuY2xhc3MuUHJvbWlzZRoXLmNsYXNoLnYxLmNsYXNzLlByb21pc2USOgoGRGVsZXRlEhcuY2xhc2gudjEuY2xhc3MuUHJvbWlzZRoXLmNsYXNoLnYxLmNsYXNzLlByb21pc2USNwoDTmV3EhcuY2xhc2gudjEuY2xhc3MuUHJvbWlzZRoXLmNsYXNoLnYxLmNsYXNzLlByb21pc2USPAoIUmVhZG9ubHkSFy5jbGFzaC52MS5jbGFzcy5Qcm9taXNlGhcuY2xhc2gudjEuY2xhc3MuUHJvbWlzZRI7CgdEZWNsYXJlEhcuY2xhc2gudjEuY2xhc3MuUHJvbWlzZRoXLmNsYXNoLnYxLmNsYXNzLlByb21pc2USPAoIQWNjZXNzb3ISFy5jbGFzaC52MS5jbGFzcy5Qcm9taXNlGhcuY2xhc2gudjEuY2xhc3MuUHJvbWlzZRI7CgdQcml2YXRlEhcuY2xhc2gudjEuY2xhc3MuUHJvbWlzZRoXLmNsYXNoLnYxLmNsYXNzLlByb21pc2USOAoEU3R1YhIXLmNsYXNoLnYxLmNsYXNzLlByb21pc2UaFy5jbGFzaC52MS5jbGFzcy5Qcm9taXNlEkUKEWxvd2VyX2Nhc2VfbWV0aG9kEhcuY2xhc2gudjEuY2xhc3MuUHJvbWlzZRoXLmNsYXNoLnYxLmNsYXNzLlByb21pc2UyQwoHY2hhbm5lbBI4CgRPcGVuEhcuY2xhc2gudjEuY2xhc3MuUHJvbWlzZRoXLmNsYXNoLnYxLmNsYXNzLlByb21pc2UyQgoGc2VydmVyEjgKBE9wZW4SFy5jbGFzaC52MS5jbGFzcy5Qcm9taXNlGhcuY2xhc2gudjEuY2xhc3MuUHJvbWlzZTJECghzZXJ2aWNlchI4CgRPcGVuEhcuY2xhc2gudjEuY2xhc3MuUHJvbWlzZRoXLmNsYXNoLnYxLmNsYXNzLlByb21pc2UyQQoFY2xhc3MSOAoET3BlbhIXLmNsYXNoLnYxLmNsYXNzLlByb21pc2UaFy5jbGFzaC52MS5jbGFzcy5Qcm9taXNlMkgKDGNyZWF0ZUNsaWVudBI4CgRPcGVuEhcuY2xhc2gudjEuY2xhc3MuUHJvbWlzZRoXLmNsYXNoLnYxLmNsYXNzLlByb21pc2UyRQoDRm9vEj4KBE9wZW4SGS5jbGFzaC52MS5jbGFzcy5Gb29DbGllbnQaGy5jbGFzaC52MS5jbGFzcy5Gb29TZXJ2aWNlcmIGcHJvdG8z");
+  fileDesc("ChFjbGFzaC9jbGFzaC5wcm90bxIOY2xhc2gudjEuY2xhc3MiGAoHUHJvbWlzZRINCgV2YWx1ZRgBIAEoCSIeCg1Bc3luY0l0ZXJhYmxlEg0KBXZhbHVlGAEgASgJIhgKB1BhcnRpYWwSDQoFdmFsdWUYASABKAkiGQoISXRlcmFibGUSDQoFdmFsdWUYASABKAkiIQoQTWVzc2FnZUluaXRTaGFwZRINCgV2YWx1ZRgBIAEoCSIgCg9TZXJ2aWNlckNvbnRleHQSDQoFdmFsdWUYASABKAkiHAoLQ2FsbE9wdGlvbnMSDQoFdmFsdWUYASABKAkiFwoGU2VydmVyEg0KBXZhbHVlGAEgASgJIpoCCglGb29DbGllbnQSKAoHcGFydGlhbBgBIAEoCzIXLmNsYXNoLnYxLmNsYXNzLlBhcnRpYWwSKgoIaXRlcmFibGUYAiABKAsyGC5jbGFzaC52MS5jbGFzcy5JdGVyYWJsZRIvCgVzaGFwZRgDIAEoCzIgLmNsYXNoLnYxLmNsYXNzLk1lc3NhZ2VJbml0U2hhcGUSMAoHY29udGV4dBgEIAEoCzIfLmNsYXNoLnYxLmNsYXNzLlNlcnZpY2VyQ29udGV4dBIsCgdvcHRpb25zGAUgASgLMhsuY2xhc2gudjEuY2xhc3MuQ2FsbE9wdGlvbnMSJgoGc2VydmVyGAYgASgLMhYuY2xhc2gudjEuY2xhc3MuU2VydmVyIhwKC0Zvb1NlcnZpY2VyEg0KBXZhbHVlGAEgASgJMusGCgdDaGFubmVsEkUKC0NvbnN0cnVjdG9yEhcuY2xhc2gudjEuY2xhc3MuUHJvbWlzZRodLmNsYXNoLnYxLmNsYXNzLkFzeW5jSXRlcmFibGUSPAoIVG9TdHJpbmcSFy5jbGFzaC52MS5jbGFzcy5Qcm9taXNlGhcuY2xhc2gudjEuY2xhc3MuUHJvbWlzZRI8CgZTdGF0aWMSFy5jbGFzaC52MS5jbGFzcy5Qcm9taXNlGhcuY2xhc2gudjEuY2xhc3MuUHJvbWlzZTABEjkKA0dldBIXLmNsYXNoLnYxLmNsYXNzLlByb21pc2UaFy5jbGFzaC52MS5jbGFzcy5Qcm9taXNlKAESOwoDU2V0EhcuY2xhc2gudjEuY2xhc3MuUHJvbWlzZRoXLmNsYXNoLnYxLmNsYXNzLlByb21pc2UoATABEjkKBUFzeW5jEhcuY2xhc2gudjEuY2xhc3MuUHJvbWlzZRoXLmNsYXNoLnYxLmNsYXNzLlByb21pc2USOgoGRGVsZXRlEhcuY2xhc2gudjEuY2xhc3MuUHJvbWlzZRoXLmNsYXNoLnYxLmNsYXNzLlByb21pc2USNwoDTmV3EhcuY2xhc2gudjEuY2xhc3MuUHJvbWlzZRoXLmNsYXNoLnYxLmNsYXNzLlByb21pc2USPAoIUmVhZG9ubHkSFy5jbGFzaC52MS5jbGFzcy5Qcm9taXNlGhcuY2xhc2gudjEuY2xhc3MuUHJvbWlzZRI7CgdEZWNsYXJlEhcuY2xhc2gudjEuY2xhc3MuUHJvbWlzZRoXLmNsYXNoLnYxLmNsYXNzLlByb21pc2USPAoIQWNjZXNzb3ISFy5jbGFzaC52MS5jbGFzcy5Qcm9taXNlGhcuY2xhc2gudjEuY2xhc3MuUHJvbWlzZRI7CgdQcml2YXRlEhcuY2xhc2gudjEuY2xhc3MuUHJvbWlzZRoXLmNsYXNoLnYxLmNsYXNzLlByb21pc2USOAoEU3R1YhIXLmNsYXNoLnYxLmNsYXNzLlByb21pc2UaFy5jbGFzaC52MS5jbGFzcy5Qcm9taXNlEkUKEWxvd2VyX2Nhc2VfbWV0aG9kEhcuY2xhc2gudjEuY2xhc3MuUHJvbWlzZRoXLmNsYXNoLnYxLmNsYXNzLlByb21pc2UyQwoHY2hhbm5lbBI4CgRPcGVuEhcuY2xhc2gudjEuY2xhc3MuUHJvbWlzZRoXLmNsYXNoLnYxLmNsYXNzLlByb21pc2UyQgoGc2VydmVyEjgKBE9wZW4SFy5jbGFzaC52MS5jbGFzcy5Qcm9taXNlGhcuY2xhc2gudjEuY2xhc3MuUHJvbWlzZTJECghzZXJ2aWNlchI4CgRPcGVuEhcuY2xhc2gudjEuY2xhc3MuUHJvbWlzZRoXLmNsYXNoLnYxLmNsYXNzLlByb21pc2UyQQoFY2xhc3MSOAoET3BlbhIXLmNsYXNoLnYxLmNsYXNzLlByb21pc2UaFy5jbGFzaC52MS5jbGFzcy5Qcm9taXNlMkgKDGNyZWF0ZUNsaWVudBI4CgRPcGVuEhcuY2xhc2gudjEuY2xhc3MuUHJvbWlzZRoXLmNsYXNoLnYxLmNsYXNzLlByb21pc2Uy8wMKA0ZvbxI+CgRPcGVuEhkuY2xhc2gudjEuY2xhc3MuRm9vQ2xpZW50GhsuY2xhc2gudjEuY2xhc3MuRm9vU2VydmljZXISOAoEVGhlbhIXLmNsYXNoLnYxLmNsYXNzLlByb21pc2UaFy5jbGFzaC52MS5jbGFzcy5Qcm9taXNlEj8KC0NvbnN0cnVjdG9yEhcuY2xhc2gudjEuY2xhc3MuUHJvbWlzZRoXLmNsYXNoLnYxLmNsYXNzLlByb21pc2USPgoIVG9TdHJpbmcSFy5jbGFzaC52MS5jbGFzcy5Qcm9taXNlGhcuY2xhc2gudjEuY2xhc3MuUHJvbWlzZTABEjoKBlRvSlNPThIXLmNsYXNoLnYxLmNsYXNzLlByb21pc2UaFy5jbGFzaC52MS5jbGFzcy5Qcm9taXNlEjsKB1ZhbHVlT2YSFy5jbGFzaC52MS5jbGFzcy5Qcm9taXNlGhcuY2xhc2gudjEuY2xhc3MuUHJvbWlzZRI7CgVDbG9zZRIXLmNsYXNoLnYxLmNsYXNzLlByb21pc2UaFy5jbGFzaC52MS5jbGFzcy5Qcm9taXNlKAESOwoHQ2hhbm5lbBIXLmNsYXNoLnYxLmNsYXNzLlByb21pc2UaFy5jbGFzaC52MS5jbGFzcy5Qcm9taXNlYgZwcm90bzM");
 
 /**
  * @generated from message clash.v1.class.Promise
@@ -411,7 +411,9 @@ export const createClient: GenService<{
   serviceDesc(file_clash_clash, 5);
 
 /**
- * Whose generated names are taken by messages below.
+ * Whose generated names are taken by messages below, and whose methods are named
+ * after what the runtime looks up on any object: `then` (await), the Object.prototype
+ * members (String(), JSON.stringify(), the constructor), and what a client might own.
  *
  * @generated from service clash.v1.class.Foo
  */
@@ -423,6 +425,62 @@ export const Foo: GenService<{
     methodKind: "unary";
     input: typeof FooClientSchema;
     output: typeof FooServicerSchema;
+  },
+  /**
+   * @generated from rpc clash.v1.class.Foo.Then
+   */
+  then: {
+    methodKind: "unary";
+    input: typeof PromiseSchema;
+    output: typeof PromiseSchema;
+  },
+  /**
+   * @generated from rpc clash.v1.class.Foo.Constructor
+   */
+  constructor$: {
+    methodKind: "unary";
+    input: typeof PromiseSchema;
+    output: typeof PromiseSchema;
+  },
+  /**
+   * @generated from rpc clash.v1.class.Foo.ToString
+   */
+  toString$: {
+    methodKind: "server_streaming";
+    input: typeof PromiseSchema;
+    output: typeof PromiseSchema;
+  },
+  /**
+   * @generated from rpc clash.v1.class.Foo.ToJSON
+   */
+  toJSON$: {
+    methodKind: "unary";
+    input: typeof PromiseSchema;
+    output: typeof PromiseSchema;
+  },
+  /**
+   * @generated from rpc clash.v1.class.Foo.ValueOf
+   */
+  valueOf$: {
+    methodKind: "unary";
+    input: typeof PromiseSchema;
+    output: typeof PromiseSchema;
+  },
+  /**
+   * @generated from rpc clash.v1.class.Foo.Close
+   */
+  close: {
+    methodKind: "client_streaming";
+    input: typeof PromiseSchema;
+    output: typeof PromiseSchema;
+  },
+  /**
+   * @generated from rpc clash.v1.class.Foo.Channel
+   */
+  channel: {
+    methodKind: "unary";
+    input: typeof PromiseSchema;
+    output: typeof PromiseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_clash_clash, 6);
