@@ -93,6 +93,20 @@ const IMPLEMENTATIONS: readonly Implementation[] = [
   },
 ];
 
+/**
+ * Flags the runner adds to some cases so that the whole matrix stays quick (the
+ * clients' defaults are the interop descriptions'): the soak cases run their default
+ * 10 iterations over 2 concurrent workers (default 1); long_lived_channel makes 3 calls
+ * 0.5 s apart (default 10 calls 10 s apart); concurrent_large_unary starts 100 calls at
+ * once (default 1000, which async-grpc cannot do against itself yet: README.md).
+ */
+const CASE_FLAGS: Partial<Record<CaseName, readonly string[]>> = {
+  rpc_soak: ["--soak_iterations=10", "--soak_num_threads=2"],
+  channel_soak: ["--soak_iterations=10", "--soak_num_threads=2"],
+  long_lived_channel: ["--soak_iterations=3", "--iteration_interval=0.5"],
+  concurrent_large_unary: ["--concurrent_large_unary_calls=100"],
+};
+
 // ---------------------------------------------------------------------------
 // Options
 
@@ -298,6 +312,7 @@ async function runClient(
 ): Promise<{ result: Result; reason: string; output: string[] }> {
   const flags = [`--server_host=127.0.0.1`, `--server_port=${port}`, `--test_case=${testCase}`, `--use_tls=${tls}`];
   if (tls) flags.push("--use_test_ca=true", "--server_host_override=foo.test.google.fr");
+  flags.push(...(CASE_FLAGS[testCase] ?? []));
   const child = start([...client.client, ...flags], { INTEROP_CLIENT_TIMEOUT_S: String(timeoutMs / 1000) });
   const output = new OutputTail(child.stdout, child.stderr);
   let timedOut = false;

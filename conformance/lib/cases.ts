@@ -1,7 +1,10 @@
 /**
- * The interop test cases this suite runs, in the order of the gRPC repository's
- * doc/interop-test-descriptions.md. Every client (ours and the peers) accepts exactly
- * these names for --test_case; every server implements the server features they need.
+ * The interop test cases this suite runs: every client case of the gRPC repository's
+ * doc/interop-test-descriptions.md that needs neither cloud credentials nor ORCA. Every
+ * client (ours and the peers) accepts exactly these names for --test_case, and answers
+ * any other name with the list below and exit code 2; every server implements the
+ * server features they need. The last four are the descriptions' soak and
+ * experimental cases (lib/soak.ts, conformance/README.md).
  */
 export const CASES = [
   "empty_unary",
@@ -22,10 +25,19 @@ export const CASES = [
   "custom_metadata",
   "unimplemented_method",
   "unimplemented_service",
+  "rpc_soak",
+  "channel_soak",
+  "long_lived_channel",
+  "concurrent_large_unary",
 ] as const;
 
 export type CaseName = (typeof CASES)[number];
 
 export function isCaseName(name: string): name is CaseName {
   return (CASES as readonly string[]).includes(name);
+}
+
+/** The usage error for a --test_case that is not in CASES, listing the supported ones. */
+export function unknownCaseMessage(name: string): string {
+  return [`unknown --test_case ${JSON.stringify(name)}; supported test cases:`, ...CASES.map((c) => `  ${c}`)].join("\n");
 }

@@ -1,3 +1,6 @@
+import { isCaseName, unknownCaseMessage, type CaseName } from "./cases.js";
+import { LARGE_REQUEST_SIZE, LARGE_RESPONSE_SIZE } from "./interop.js";
+
 /**
  * Command-line flags in the style the interop descriptions use: `--name=value`,
  * `--name value`, and for booleans a bare `--name` (true) or `--name=false`.
@@ -62,7 +65,36 @@ export function parsePort(name: string, value: string | undefined): number {
   return port;
 }
 
-/** The client flags of the interop descriptions (the cloud-to-prod auth flags are not supported). */
+/**
+ * A whole number from `min` up; `fallback` when the flag is absent. Digits only: no
+ * sign, fraction or exponent, so "1e3" or "10.5" is a usage error, not a surprise.
+ */
+export function parseCount(name: string, value: string | undefined, fallback: number, min = 0): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min) {
+    throw new FlagError(`--${name} must be a whole number >= ${min}, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+/** A non-negative number of seconds (fractions allowed); `fallback` when absent. */
+export function parseSeconds(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || !Number.isFinite(n)) {
+    throw new FlagError(`--${name} must be a number of seconds >= 0, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+/**
+ * The client flags of the interop descriptions (the cloud-to-prod auth flags are not
+ * supported), with the soak flags of rpc_soak and channel_soak (their defaults are the
+ * descriptions' and grpc-go's), `iteration_interval` of long_lived_channel (grpc's C++
+ * client's name; seconds) and `concurrent_large_unary_calls` (not standard: how many
+ * calls concurrent_large_unary makes at once, the descriptions' 1000 by default).
+ */
 export const CLIENT_FLAGS = {
   server_host: "string",
   server_host_override: "string",
@@ -70,6 +102,16 @@ export const CLIENT_FLAGS = {
   test_case: "string",
   use_tls: "boolean",
   use_test_ca: "boolean",
+  soak_iterations: "string",
+  soak_max_failures: "string",
+  soak_per_iteration_max_acceptable_latency_ms: "string",
+  soak_overall_timeout_seconds: "string",
+  soak_min_time_ms_between_rpcs: "string",
+  soak_num_threads: "string",
+  soak_request_size: "string",
+  soak_response_size: "string",
+  iteration_interval: "string",
+  concurrent_large_unary_calls: "string",
 } as const satisfies FlagSpec;
 
 /**
@@ -82,19 +124,55 @@ export const SERVER_FLAGS = {
   host: "string",
 } as const satisfies FlagSpec;
 
+/** rpc_soak and channel_soak (lib/soak.ts). */
+export interface SoakConfig {
+  /** --soak_iterations: RPCs in all, shared out among the workers. Default 10. */
+  iterations: number;
+  /** --soak_max_failures: failed or too slow RPCs tolerated. Default 0. */
+  maxFailures: number;
+  /** --soak_per_iteration_max_acceptable_latency_ms: slower counts as a failure. Default 1000. */
+  perIterationMaxAcceptableLatencyMs: number;
+  /** --soak_overall_timeout_seconds: no new RPC after this. Default max latency x iterations. */
+  overallTimeoutSeconds: number;
+  /** --soak_min_time_ms_between_rpcs: from one RPC's start to the next's, per worker. Default 0. */
+  minTimeMsBetweenRpcs: number;
+  /** --soak_num_threads: concurrent workers. Default 1. */
+  numThreads: number;
+  /** --soak_request_size, --soak_response_size: default large_unary's 271828 and 314159. */
+  requestSize: number;
+  responseSize: number;
+}
+
+/** long_lived_channel: --soak_iterations RPCs, --iteration_interval seconds apart (default 10). */
+export interface LongLivedChannelConfig {
+  iterations: number;
+  intervalSeconds: number;
+}
+
 export interface ClientConfig {
   serverHost: string;
   serverPort: number;
   /** --server_host_override: the TLS name to verify and the :authority to send. */
   serverHostOverride: string | undefined;
-  testCase: string;
+  testCase: CaseName;
   useTls: boolean;
   useTestCa: boolean;
+  soak: SoakConfig;
+  longLivedChannel: LongLivedChannelConfig;
+  /** --concurrent_large_unary_calls: calls concurrent_large_unary starts at once. Default 1000. */
+  concurrentLargeUnaryCalls: number;
 }
 
 export function parseClientFlags(argv: readonly string[]): ClientConfig {
   const f = parseFlags(argv, CLIENT_FLAGS);
   if (f.test_case === undefined) throw new FlagError("--test_case is required");
+  if (!isCaseName(f.test_case)) throw new FlagError(unknownCaseMessage(f.test_case));
+  const iterations = parseCount("soak_iterations", f.soak_iterations, 10, 1);
+  const maxLatencyMs = parseCount(
+    "soak_per_iteration_max_acceptable_latency_ms",
+    f.soak_per_iteration_max_acceptable_latency_ms,
+    1000,
+  );
   return {
     serverHost: f.server_host ?? "localhost",
     serverPort: parsePort("server_port", f.server_port ?? "8080"),
@@ -102,6 +180,26 @@ export function parseClientFlags(argv: readonly string[]): ClientConfig {
     testCase: f.test_case,
     useTls: f.use_tls ?? false,
     useTestCa: f.use_test_ca ?? false,
+    soak: {
+      iterations,
+      maxFailures: parseCount("soak_max_failures", f.soak_max_failures, 0),
+      perIterationMaxAcceptableLatencyMs: maxLatencyMs,
+      overallTimeoutSeconds: parseCount(
+        "soak_overall_timeout_seconds",
+        f.soak_overall_timeout_seconds,
+        Math.max(1, Math.ceil((maxLatencyMs * iterations) / 1000)),
+        1,
+      ),
+      minTimeMsBetweenRpcs: parseCount("soak_min_time_ms_between_rpcs", f.soak_min_time_ms_between_rpcs, 0),
+      numThreads: parseCount("soak_num_threads", f.soak_num_threads, 1, 1),
+      requestSize: parseCount("soak_request_size", f.soak_request_size, LARGE_REQUEST_SIZE),
+      responseSize: parseCount("soak_response_size", f.soak_response_size, LARGE_RESPONSE_SIZE),
+    },
+    longLivedChannel: {
+      iterations,
+      intervalSeconds: parseSeconds("iteration_interval", f.iteration_interval, 10),
+    },
+    concurrentLargeUnaryCalls: parseCount("concurrent_large_unary_calls", f.concurrent_large_unary_calls, 1000, 1),
   };
 }
 

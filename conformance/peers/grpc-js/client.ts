@@ -25,7 +25,7 @@ import {
 import { TestService, UnimplementedService } from "../../gen/grpc/testing/test_pb.js";
 import { parseClientFlags, hostPort, type ClientConfig } from "../../lib/flags.js";
 import { readPem, testCaFile } from "../../lib/paths.js";
-import { isCaseName, type CaseName } from "../../lib/cases.js";
+import type { CaseName } from "../../lib/cases.js";
 import {
   CANCEL_AFTER_FIRST_RESPONSE_SIZES,
   CLIENT_COMPRESSED_STREAMING_SIZES,
@@ -57,6 +57,14 @@ import {
   payload,
   runClientMain,
 } from "../../lib/interop.js";
+import {
+  UNKNOWN_PEER,
+  runConcurrentLargeUnary,
+  runLongLivedChannel,
+  runSoak,
+  type LargeUnaryChannel,
+  type UnaryCallSpec,
+} from "../../lib/soak.js";
 import { serviceDefinition } from "./service.js";
 
 // ---------------------------------------------------------------------------
@@ -108,7 +116,7 @@ const WRITE_FLAG_NO_COMPRESS = "2";
 class Clients {
   private readonly open: grpc.Client[] = [];
 
-  constructor(private readonly config: ClientConfig) {}
+  constructor(readonly config: ClientConfig) {}
 
   private target(): string {
     return hostPort(this.config.serverHost, this.config.serverPort);
@@ -131,10 +139,20 @@ class Clients {
 
   /** A TestService client; `gzip` makes every message it sends gzip-compressed by default. */
   testService(gzip = false): TestServiceClient {
+    const client = this.newTestService(gzip);
+    this.open.push(client);
+    return client;
+  }
+
+  /** A TestService client on a channel of its own, that the caller closes. */
+  newTestService(gzip = false): TestServiceClient {
     const extra: grpc.ChannelOptions = gzip ? { "grpc.default_compression_algorithm": COMPRESSION_GZIP } : {};
     const client = new TestServiceClientConstructor(this.target(), this.credentials(), this.options(extra));
-    this.open.push(client);
     return client as unknown as TestServiceClient;
+  }
+
+  serverUri(): string {
+    return this.target();
   }
 
   unimplementedService(): UnimplementedServiceClient {
@@ -279,6 +297,44 @@ function streamingOutputRequest(sizes: readonly number[], requestSize?: number):
   });
   if (requestSize !== undefined) request.payload = payload(requestSize);
   return request;
+}
+
+/**
+ * A TestService client as the large_unary-based cases (lib/soak.ts) use it. Requests
+ * are kept by size: concurrent_large_unary sends one request object many times.
+ */
+function largeUnaryChannel(stub: TestServiceClient, close: () => void): LargeUnaryChannel {
+  const requests = new Map<string, SimpleRequest>();
+  return {
+    unaryCall({ requestSize, responseSize, deadline }: UnaryCallSpec): Promise<string> {
+      const key = `${requestSize}/${responseSize}`;
+      let request = requests.get(key);
+      if (request === undefined) {
+        request = create(SimpleRequestSchema, {
+          responseType: PayloadType.COMPRESSABLE,
+          responseSize,
+          payload: payload(requestSize),
+        });
+        requests.set(key, request);
+      }
+      const options: grpc.CallOptions = deadline === undefined ? {} : { deadline };
+      return new Promise((resolve, reject) => {
+        const call = stub.unaryCall(request, new grpc.Metadata(), options, (error, response) => {
+          if (error) {
+            reject(error);
+            return;
+          }
+          try {
+            checkPayload(response?.payload, responseSize, "UnaryCall response");
+            resolve(call.getPeer() || UNKNOWN_PEER);
+          } catch (err) {
+            reject(err);
+          }
+        });
+      });
+    },
+    close,
+  };
 }
 
 // ---------------------------------------------------------------------------
@@ -531,18 +587,47 @@ const cases: Record<CaseName, Case> = {
     const outcome = await unary(stub, stub.unimplementedCall, create(EmptySchema));
     checkStatus(outcome.status, Code.UNIMPLEMENTED, "UnimplementedService/UnimplementedCall");
   },
+
+  async rpc_soak(clients) {
+    const stub = clients.testService();
+    await runSoak({
+      config: clients.config.soak,
+      resetChannel: false,
+      serverUri: clients.serverUri(),
+      openChannel: () => largeUnaryChannel(stub, () => {}),
+    });
+  },
+
+  async channel_soak(clients) {
+    await runSoak({
+      config: clients.config.soak,
+      resetChannel: true,
+      serverUri: clients.serverUri(),
+      openChannel: () => {
+        const stub = clients.newTestService();
+        return largeUnaryChannel(stub, () => stub.close());
+      },
+    });
+  },
+
+  async long_lived_channel(clients) {
+    await runLongLivedChannel(clients.config.longLivedChannel, largeUnaryChannel(clients.testService(), () => {}));
+  },
+
+  async concurrent_large_unary(clients) {
+    await runConcurrentLargeUnary(
+      largeUnaryChannel(clients.testService(), () => {}),
+      clients.config.concurrentLargeUnaryCalls,
+    );
+  },
 };
 
 await runClientMain(
-  () => {
-    const config = parseClientFlags(process.argv.slice(2));
-    if (!isCaseName(config.testCase)) throw new Error(`unknown --test_case ${JSON.stringify(config.testCase)}`);
-    return config;
-  },
+  () => parseClientFlags(process.argv.slice(2)),
   async (config) => {
     const clients = new Clients(config);
     try {
-      await cases[config.testCase as CaseName](clients);
+      await cases[config.testCase](clients);
     } finally {
       clients.close();
     }

@@ -3,11 +3,17 @@
 repository's doc/interop-test-descriptions.md, one --test_case per run, with grpcio's
 synchronous API and hand-built multi-callables (channel.unary_unary(...) etc).
 
-Exit codes: 0 pass, 1 fail (reason on stderr), 2 usage error, 3 skip (a stdout line
-starting with "SKIP:" says why). Run with Debian's /usr/bin/python3 (python3-grpcio)."""
+The cases made of many large_unary calls (rpc_soak, channel_soak, long_lived_channel,
+concurrent_large_unary) are in interop_soak.py.
+
+Exit codes: 0 pass, 1 fail (reason on stderr), 2 usage error (an unknown --test_case
+lists the supported ones), 3 skip (a stdout line starting with "SKIP:" says why). Run
+with Debian's /usr/bin/python3 (python3-grpcio)."""
 
 import argparse
 import faulthandler
+import json
+import math
 import os
 import queue
 import sys
@@ -18,6 +24,7 @@ import grpc
 from interop_common import (
     CANCEL_AFTER_FIRST_RESPONSE_SIZES,
     CASES,
+    CheckFailed,
     CLIENT_STREAMING_SIZES,
     CLIENT_STREAMING_TOTAL,
     ECHO_INITIAL_KEY,
@@ -38,6 +45,9 @@ from interop_common import (
     TIMEOUT_ON_SLEEPING_SERVER_TIMEOUT_S,
     UNIMPLEMENTED_SERVICE,
     boolean_flag,
+    check,
+    check_equal,
+    check_payload,
     empty_pb2,
     host_port,
     messages_pb2,
@@ -45,31 +55,11 @@ from interop_common import (
     read_file,
     test_ca_file,
 )
-
-
-class CheckFailed(Exception):
-    pass
+from interop_soak import LargeUnaryChannel, run_concurrent_large_unary, run_long_lived_channel, run_soak
 
 
 class SkipCase(Exception):
     pass
-
-
-def check(condition, message):
-    if not condition:
-        raise CheckFailed(message)
-
-
-def check_equal(actual, expected, what):
-    if actual != expected:
-        raise CheckFailed("%s: expected %r, got %r" % (what, expected, actual))
-
-
-def check_payload(p, size, what):
-    body = p.body if p is not None else b""
-    check_equal(len(body), size, "%s: payload body size" % what)
-    check(body.count(0) == len(body), "%s: payload body is not all zeros" % what)
-    check_equal(p.type, messages_pb2.COMPRESSABLE, "%s: payload type" % what)
 
 
 def check_status(error, code, what, message=None):
@@ -369,6 +359,30 @@ def unimplemented_service(stub):
     check_status(error, grpc.StatusCode.UNIMPLEMENTED, "UnimplementedService/UnimplementedCall")
 
 
+# The cases made of many large_unary calls (interop_soak.py): they take the channel
+# and the flags rather than a stub; channel_soak opens channels of its own.
+
+
+def _server_uri(args):
+    return host_port(args.server_host, args.server_port)
+
+
+SOAK_CASES = {
+    "rpc_soak": lambda channel, args: run_soak(
+        args, False, _server_uri(args), lambda: LargeUnaryChannel(channel, owned=False)
+    ),
+    "channel_soak": lambda channel, args: run_soak(
+        args, True, _server_uri(args), lambda: LargeUnaryChannel(make_channel(args), owned=True)
+    ),
+    "long_lived_channel": lambda channel, args: run_long_lived_channel(
+        args.soak_iterations, args.iteration_interval, LargeUnaryChannel(channel, owned=False)
+    ),
+    "concurrent_large_unary": lambda channel, args: run_concurrent_large_unary(
+        LargeUnaryChannel(channel, owned=False), args.concurrent_large_unary_calls
+    ),
+}
+
+
 # ---------------------------------------------------------------------------
 
 
@@ -406,21 +420,69 @@ def arm_watchdog(test_case):
     timer.start()
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def whole_number(minimum):
+    """argparse type: a whole number (digits only) >= minimum."""
+
+    def parse(value):
+        if not value.isdigit() or int(value) < minimum:
+            raise argparse.ArgumentTypeError("must be a whole number >= %d, got %r" % (minimum, value))
+        return int(value)
+
+    return parse
+
+
+def seconds(value):
+    """argparse type: a non-negative number of seconds, fractions allowed."""
+    whole, _, fraction = value.partition(".")
+    if not whole.isdigit() or (fraction and not fraction.isdigit()):
+        raise argparse.ArgumentTypeError("must be a number of seconds >= 0, got %r" % value)
+    return float(value)
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], allow_abbrev=False)
     parser.add_argument("--server_host", default="localhost")
     parser.add_argument("--server_host_override", default="")
     parser.add_argument("--server_port", type=int, default=8080)
-    parser.add_argument("--test_case", required=True, choices=CASES)
+    parser.add_argument("--test_case", required=True)
     boolean_flag(parser, "--use_tls", "use TLS")
     boolean_flag(parser, "--use_test_ca", "trust the test CA ($GRPC_TEST_CA, else conformance/certs/ca.pem)")
+    # rpc_soak and channel_soak, with the interop descriptions' defaults (see interop_soak.py).
+    parser.add_argument("--soak_iterations", type=whole_number(1), default=10)
+    parser.add_argument("--soak_max_failures", type=whole_number(0), default=0)
+    parser.add_argument("--soak_per_iteration_max_acceptable_latency_ms", type=whole_number(0), default=1000)
+    parser.add_argument(
+        "--soak_overall_timeout_seconds", type=whole_number(1), default=None, help="default: max latency x iterations"
+    )
+    parser.add_argument("--soak_min_time_ms_between_rpcs", type=whole_number(0), default=0)
+    parser.add_argument("--soak_num_threads", type=whole_number(1), default=1)
+    parser.add_argument("--soak_request_size", type=whole_number(0), default=LARGE_REQUEST_SIZE)
+    parser.add_argument("--soak_response_size", type=whole_number(0), default=LARGE_RESPONSE_SIZE)
+    # long_lived_channel (seconds between calls) and concurrent_large_unary (calls at once).
+    parser.add_argument("--iteration_interval", type=seconds, default=10.0)
+    parser.add_argument("--concurrent_large_unary_calls", type=whole_number(1), default=1000)
     args = parser.parse_args()
+    if args.test_case not in CASES:
+        lines = ["unknown --test_case %s; supported test cases:" % json.dumps(args.test_case)]
+        lines += ["  %s" % c for c in CASES]
+        print("usage error: %s" % "\n".join(lines), file=sys.stderr, flush=True)
+        sys.exit(2)
+    if args.soak_overall_timeout_seconds is None:
+        args.soak_overall_timeout_seconds = max(
+            1, math.ceil(args.soak_per_iteration_max_acceptable_latency_ms * args.soak_iterations / 1000)
+        )
+    return args
 
-    case = globals()[args.test_case]
+
+def main():
+    args = parse_args()
     arm_watchdog(args.test_case)
     try:
         with make_channel(args) as channel:
-            case(TestServiceStub(channel))
+            if args.test_case in SOAK_CASES:
+                SOAK_CASES[args.test_case](channel, args)
+            else:
+                globals()[args.test_case](TestServiceStub(channel))
     except SkipCase as e:
         print("SKIP: %s" % e, flush=True)
         sys.exit(3)

@@ -60,9 +60,34 @@ CASES = (
     "custom_metadata",
     "unimplemented_method",
     "unimplemented_service",
+    "rpc_soak",
+    "channel_soak",
+    "long_lived_channel",
+    "concurrent_large_unary",
 )
 
 STATUS_BY_NUMBER = {code.value[0]: code for code in grpc.StatusCode}
+
+
+class CheckFailed(Exception):
+    """A client assertion that does not hold: the case fails with this message."""
+
+
+def check(condition, message):
+    if not condition:
+        raise CheckFailed(message)
+
+
+def check_equal(actual, expected, what):
+    if actual != expected:
+        raise CheckFailed("%s: expected %r, got %r" % (what, expected, actual))
+
+
+def check_payload(p, size, what):
+    body = p.body if p is not None else b""
+    check_equal(len(body), size, "%s: payload body size" % what)
+    check(body.count(0) == len(body), "%s: payload body is not all zeros" % what)
+    check_equal(p.type, messages_pb2.COMPRESSABLE, "%s: payload type" % what)
 
 
 def payload(size):
