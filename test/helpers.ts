@@ -86,3 +86,12 @@ export async function rejects(promise: PromiseLike<unknown>, pattern?: RegExp): 
   assert.unreachable("expected a rejection");
   return undefined;
 }
+
+/** One gRPC length-prefixed message, for raw HTTP/2 peers in tests. */
+export function grpcFrame(payload: Uint8Array, compressed = false): Buffer {
+  const out = Buffer.alloc(5 + payload.byteLength);
+  out[0] = compressed ? 1 : 0;
+  out.writeUInt32BE(payload.byteLength, 1);
+  out.set(payload, 5);
+  return out;
+}

@@ -270,32 +270,22 @@ export abstract class ClientCall<Req, Res> {
 
   // Decompresses (when needed) and parses one response, when it is read; a failure
   // ends the call with its status and is thrown to the reader as well.
-  private decodeResponse = (bytes: Uint8Array, compressed: boolean): Res | Promise<Res> => {
-    if (!compressed) return this.parseResponse(bytes);
-    let inflated: Uint8Array | Promise<Uint8Array>;
-    try {
-      inflated = this.reader!.inflate(bytes, true);
-    } catch (err) {
-      throw this.readFailure(err);
-    }
-    return (inflated as Promise<Uint8Array>).then(this.parseResponse, (err: unknown) => {
-      throw this.readFailure(err);
-    });
-  };
+  private decodeResponse = (bytes: Uint8Array, compressed: boolean): Res | Promise<Res> =>
+    this.reader!.decode(bytes, compressed, this.parseResponse, this.readFailure);
 
   private parseResponse = (bytes: Uint8Array): Res => {
     try {
       return this.method.deserialize(bytes);
     } catch (err) {
-      throw this.readFailure(new RpcError(StatusCode.INTERNAL, `Failed to parse server response: ${errorMessage(err)}`, { cause: err }));
+      throw new RpcError(StatusCode.INTERNAL, `Failed to parse server response: ${errorMessage(err)}`, { cause: err });
     }
   };
 
-  private readFailure(err: unknown): RpcError {
+  private readFailure = (err: unknown): RpcError => {
     const error = RpcError.from(err, StatusCode.INTERNAL);
     this.abort(error.code, error.details, error);
     return this.failure ?? error;
-  }
+  };
 
   private onTrailers = (trailers: IncomingHttpHeaders, _flags: number, raw: string[]): void => {
     this.trailersRaw = raw;

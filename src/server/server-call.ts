@@ -164,32 +164,22 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
 
   // Decompresses (when needed) and parses one request, when it is read; a failure
   // ends the call with its status and is thrown to the reader as well.
-  private decodeRequest = (bytes: Uint8Array, compressed: boolean): unknown => {
-    if (!compressed) return this.parseRequest(bytes);
-    let inflated: Uint8Array | Promise<Uint8Array>;
-    try {
-      inflated = this.reader.inflate(bytes, true);
-    } catch (err) {
-      throw this.readFailure(err);
-    }
-    return (inflated as Promise<Uint8Array>).then(this.parseRequest, (err: unknown) => {
-      throw this.readFailure(err);
-    });
-  };
+  private decodeRequest = (bytes: Uint8Array, compressed: boolean): unknown =>
+    this.reader.decode(bytes, compressed, this.parseRequest, this.readFailure);
 
   private parseRequest = (bytes: Uint8Array): unknown => {
     try {
       return this.handler.requestDeserializer(bytes);
     } catch (err) {
-      throw this.readFailure(new RpcError(StatusCode.INTERNAL, `Failed to parse request: ${errorMessage(err)}`));
+      throw new RpcError(StatusCode.INTERNAL, `Failed to parse request: ${errorMessage(err)}`);
     }
   };
 
-  private readFailure(err: unknown): RpcError {
+  private readFailure = (err: unknown): RpcError => {
     const error = RpcError.from(err, StatusCode.INTERNAL);
     this.fail(error.code, error.details);
     return error;
-  }
+  };
 
   private requestIterable(): AsyncIterable<unknown> {
     return {

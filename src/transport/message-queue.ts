@@ -40,10 +40,6 @@ export class MessageQueue<T> {
     private readonly decode: MessageDecode<T>,
   ) {}
 
-  get bufferedBytes(): number {
-    return this.bytes;
-  }
-
   get ended(): boolean {
     return this.finished;
   }

@@ -2,7 +2,7 @@ import { MessageDecoder, RpcError, StatusCode, type Compressor } from "../wire/i
 
 /** Where a `MessageReader` delivers: whole messages as they came off the wire, in order, or its one error. */
 export interface MessageSink {
-  /** `compressed`: the message has the compressed flag set; `inflate` it before use. */
+  /** `compressed`: the message has the compressed flag set; `decode` inflates it. */
   onMessageBytes(bytes: Uint8Array, compressed: boolean): void;
   onReadError(error: RpcError): void;
 }
@@ -10,8 +10,8 @@ export interface MessageSink {
 /**
  * Turns the DATA chunks of one HTTP/2 stream into messages: length-prefixed decoding
  * bounded by the receive limit, synchronously and in order. Decompression is not done
- * here but by whoever consumes a message (`inflate`), when it is consumed, so that
- * compressed input is held back by the same backpressure as the rest.
+ * on arrival but when whoever consumes a message asks for it, so that
+ * compressed input is held back by the same backpressure as the rest (`decode`).
  */
 export class MessageReader {
   private readonly decoder: MessageDecoder;
@@ -46,12 +46,22 @@ export class MessageReader {
   }
 
   /**
-   * A received message's payload, decompressed when its flag says so, bounded by the
-   * receive limit (RESOURCE_EXHAUSTED past it, INTERNAL for corrupt input).
+   * Turns one received message into what the reader gets: decompressed when its flag
+   * says so (bounded by the receive limit: RESOURCE_EXHAUSTED past it, INTERNAL for
+   * corrupt input), then parsed. A failure goes to `fail`, whose error is thrown.
    */
-  inflate(bytes: Uint8Array, compressed: boolean): Uint8Array | Promise<Uint8Array> {
-    if (!compressed) return bytes;
-    return this.decompressor!.decompress(bytes, this.maxMessageLength);
+  decode<T>(bytes: Uint8Array, compressed: boolean, parse: (bytes: Uint8Array) => T, fail: (err: unknown) => RpcError): T | Promise<T> {
+    const parsed = (payload: Uint8Array): T => {
+      try {
+        return parse(payload);
+      } catch (err) {
+        throw fail(err);
+      }
+    };
+    if (!compressed) return parsed(bytes);
+    return this.decompressor!.decompress(bytes, this.maxMessageLength).then(parsed, (err: unknown) => {
+      throw fail(err);
+    });
   }
 
   private onFrame = (payload: Uint8Array, compressed: boolean): void => {

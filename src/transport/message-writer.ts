@@ -71,11 +71,6 @@ export class MessageWriter {
     return this.replay !== undefined;
   }
 
-  /** Whether `end()` was called. */
-  get isEnding(): boolean {
-    return this.ending;
-  }
-
   /** Queues one framed message (or its pending compression); resolves when there is room for more. */
   write(frame: Buffer | Promise<Buffer>): Promise<void> {
     if (this.failed) return this.settled();

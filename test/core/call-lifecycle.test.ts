@@ -15,17 +15,11 @@ import {
   type ServerInterceptor,
   type ServicerContext,
 } from "../../src/index.js";
-import { assertNoLeaks, eventually, expectStatus, sleep, startServer } from "../helpers.js";
+import { assertNoLeaks, eventually, expectStatus, grpcFrame, sleep, startServer } from "../helpers.js";
 
 const KiB = 1024;
 const test = suite("call lifecycle");
 
-function frame(payload: Uint8Array): Buffer {
-  const out = Buffer.alloc(5 + payload.byteLength);
-  out.writeUInt32BE(payload.byteLength, 1);
-  out.set(payload, 5);
-  return out;
-}
 
 // Each reads one request with context.read(), then ends the call its own way while
 // the client is still sending.
@@ -95,7 +89,7 @@ test("a client that never half-closes gets the trailers, then RST_STREAM NO_ERRO
           if (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) resolve(headers);
         });
       });
-      for (let i = 0; i < 8; i++) stream.write(frame(new Uint8Array(64 * KiB)));
+      for (let i = 0; i < 8; i++) stream.write(grpcFrame(new Uint8Array(64 * KiB)));
       const closed = new Promise<void>((resolve) => stream.once("close", resolve));
       const status = await trailers;
       assert.is(status["grpc-status"], method === "Throws" ? String(StatusCode.UNKNOWN) : "0", method);

@@ -16,22 +16,15 @@ import {
   streamUnaryRpcMethodHandler,
   type Channel,
 } from "../../src/index.js";
-import { assertNoLeaks, sleep, startServer, type Started } from "../helpers.js";
+import { assertNoLeaks, grpcFrame, sleep, startServer, type Started } from "../helpers.js";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
-function frame(payload: Uint8Array, compressed = 0): Buffer {
-  const out = Buffer.alloc(5 + payload.byteLength);
-  out[0] = compressed;
-  out.writeUInt32BE(payload.byteLength, 1);
-  out.set(payload, 5);
-  return out;
-}
 
 // One gzip frame of about 4 KiB that inflates to just under the 4 MiB receive limit.
 const BOMB_INFLATED = 4 * MiB - 64;
-const bombFrame = frame(gzipSync(Buffer.alloc(BOMB_INFLATED)), 1);
+const bombFrame = grpcFrame(gzipSync(Buffer.alloc(BOMB_INFLATED)), true);
 const BOMBS = 1000;
 
 /**

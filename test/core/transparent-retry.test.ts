@@ -12,16 +12,10 @@ import {
   unaryUnaryRpcMethodHandler,
   type Server,
 } from "../../src/index.js";
-import { assertNoLeaks, expectStatus, sleep } from "../helpers.js";
+import { assertNoLeaks, expectStatus, grpcFrame, sleep } from "../helpers.js";
 
 const test = suite("transparent retry");
 
-function frame(payload: Uint8Array): Buffer {
-  const out = Buffer.alloc(5 + payload.byteLength);
-  out.writeUInt32BE(payload.byteLength, 1);
-  out.set(payload, 5);
-  return out;
-}
 
 /** A raw HTTP/2 server: `refuse(stream, n)` decides, for the n-th stream overall, whether to turn it away. */
 async function rawServer(refuse: (stream: ServerHttp2Stream, session: ServerHttp2Session, n: number) => boolean) {
@@ -44,7 +38,7 @@ async function rawServer(refuse: (stream: ServerHttp2Stream, session: ServerHttp
       bodies.push(body);
       stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
       stream.once("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
-      stream.end(frame(new Uint8Array([body.length & 0xff])));
+      stream.end(grpcFrame(new Uint8Array([body.length & 0xff])));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
