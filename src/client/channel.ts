@@ -11,6 +11,7 @@ import {
   OPT_PRIMARY_USER_AGENT,
   OPT_SECONDARY_USER_AGENT,
   OPT_SSL_TARGET_NAME_OVERRIDE,
+  reportUnknownOptions,
   stringOption,
   type ChannelOptions,
 } from "../transport/index.js";
@@ -79,6 +80,7 @@ export class Channel implements CallHost {
   /** @internal Use `insecureChannel()` or `secureChannel()`. */
   constructor(target: string, config: ChannelConfig = {}, security: TransportSecurity = { secure: false }) {
     const options = config.options ?? {};
+    reportUnknownOptions(options, "channel");
     this.interceptors = config.interceptors ?? [];
     const parsed = parseTarget(target);
     this.scheme = security.secure ? "https" : "http";

@@ -8,6 +8,7 @@ import {
   OPT_DEFAULT_COMPRESSION,
   OPT_MAX_RECEIVE_MESSAGE_LENGTH,
   OPT_MAX_SEND_MESSAGE_LENGTH,
+  reportUnknownOptions,
   ServerListener,
   stringOption,
   type ChannelOptions,
@@ -65,6 +66,7 @@ export class Server implements CallServer {
   /** @internal Use `createServer()`. */
   constructor(config: ServerConfig = {}) {
     const options = config.options ?? {};
+    reportUnknownOptions(options, "server");
     this.options = options;
     this.interceptors = config.interceptors ?? [];
     this.maxConcurrent = config.maximumConcurrentRpcs ?? Number.POSITIVE_INFINITY;

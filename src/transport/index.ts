@@ -4,7 +4,7 @@ export { ClientConnection, type ConnectionConfig, type SocketAddress } from "./c
 export { ServerListener, type ListenerConfig, type StreamHandler } from "./server-listener.js";
 export { MessageQueue } from "./message-queue.js";
 export { MessageReader, type MessageSink } from "./message-reader.js";
-export { trace, logError } from "./trace.js";
+export { trace, logDebug, logError } from "./trace.js";
 export * from "./options.js";
 export { http2Constants, RESPOND_WITH_TRAILERS, RESPOND_END_STREAM } from "./http2-constants.js";
 export { DeadlineTimer } from "./deadline-timer.js";
