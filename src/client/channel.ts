@@ -126,8 +126,13 @@ export class Channel implements CallHost {
     return this.connection.state;
   }
 
-  /** Resolves once the state differs from `lastObservedState` (gRPC Python `wait_for_state_change()`). */
+  /**
+   * Resolves once the state differs from `lastObservedState` (gRPC Python
+   * `wait_for_state_change()`); rejects with the signal's reason once `signal` aborts.
+   */
   waitForStateChange(lastObservedState: ConnectivityState, signal?: AbortSignal): Promise<void> {
+    // An aborted signal fires no "abort" event again: without this check the wait never settles.
+    if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.connection.state !== lastObservedState) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const onAbort = () => {
