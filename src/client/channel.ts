@@ -15,6 +15,7 @@ import {
   OPT_PRIMARY_USER_AGENT,
   OPT_SECONDARY_USER_AGENT,
   OPT_SSL_TARGET_NAME_OVERRIDE,
+  reportUnknownOptions,
   stringOption,
   type ChannelOptions,
 } from "../transport/index.js";
@@ -84,6 +85,7 @@ export class Channel implements CallHost {
   /** @internal Use `insecureChannel()` or `secureChannel()`. */
   constructor(target: string, config: ChannelConfig = {}, security: TransportSecurity = { secure: false }) {
     const options = config.options ?? {};
+    reportUnknownOptions(options, "channel");
     this.interceptors = config.interceptors ?? [];
     const parsed = parseTarget(target);
     this.scheme = security.secure ? "https" : "http";
@@ -131,8 +133,13 @@ export class Channel implements CallHost {
     return this.connection.state;
   }
 
-  /** Resolves once the state differs from `lastObservedState` (gRPC Python `wait_for_state_change()`). */
+  /**
+   * Resolves once the state differs from `lastObservedState` (gRPC Python
+   * `wait_for_state_change()`); rejects with the signal's reason once `signal` aborts.
+   */
   waitForStateChange(lastObservedState: ConnectivityState, signal?: AbortSignal): Promise<void> {
+    // An aborted signal fires no "abort" event again: without this check the wait never settles.
+    if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.connection.state !== lastObservedState) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const onAbort = () => {

@@ -8,6 +8,7 @@ import {
   OPT_DEFAULT_COMPRESSION,
   OPT_MAX_RECEIVE_MESSAGE_LENGTH,
   OPT_MAX_SEND_MESSAGE_LENGTH,
+  reportUnknownOptions,
   ServerListener,
   stringOption,
   type ChannelOptions,
@@ -61,12 +62,18 @@ export class Server implements CallServer {
   private intercepting = 0;
   private state: State = "new";
   private stopped: Promise<void> | undefined;
-  private onCallsDrained: (() => void) | undefined;
+  /** Run (and cleared) when the last call in flight ends. */
+  private drainWaiters: (() => void)[] = [];
+  /** When the grace of stop() runs out (epoch ms); a later stop() may only bring it closer. */
+  private graceEndsAt = Number.POSITIVE_INFINITY;
+  private graceTimer: NodeJS.Timeout | undefined;
+  private onGraceOver: (() => void) | undefined;
   private terminationWaiters: (() => void)[] = [];
 
   /** @internal Use `createServer()`. */
   constructor(config: ServerConfig = {}) {
     const options = config.options ?? {};
+    reportUnknownOptions(options, "server");
     this.options = options;
     this.interceptors = config.interceptors ?? [];
     this.maxConcurrent = config.maximumConcurrentRpcs ?? Number.POSITIVE_INFINITY;
@@ -137,26 +144,31 @@ export class Server implements CallServer {
    * Stops the server (gRPC Python `stop(grace)`): GOAWAY at once so no new calls
    * arrive; calls in flight may finish for `graceSeconds`, then are cancelled.
    * `null` or 0 cancels them at once. Resolves when every connection is closed.
+   * Called again while stopping, the shorter remaining grace wins (`stop(30)` then
+   * `stop(0)` cancels at once); every call returns the same promise.
    */
   stop(graceSeconds: number | null = null): Promise<void> {
-    if (this.stopped) {
-      if (!graceSeconds && this.state === "stopping") void this.abortCalls();
-      return this.stopped;
+    this.shortenGrace(Date.now() + Math.max(0, (graceSeconds ?? 0) * 1000));
+    if (!this.stopped) {
+      this.state = "stopping";
+      this.stopped = this.drain();
     }
-    this.state = "stopping";
-    this.stopped = this.drain(graceSeconds ?? 0);
     return this.stopped;
   }
 
-  private async drain(graceSeconds: number): Promise<void> {
+  private async drain(): Promise<void> {
     for (const listener of this.listeners) listener.drain();
-    if (graceSeconds > 0 && this.calls.size > 0) {
+    if (this.calls.size > 0 && this.graceEndsAt > Date.now()) {
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, graceSeconds * 1000);
-        this.onCallsDrained = () => {
-          clearTimeout(timer);
+        const over = () => {
+          clearTimeout(this.graceTimer);
+          this.graceTimer = undefined;
+          this.onGraceOver = undefined;
           resolve();
         };
+        this.onGraceOver = over;
+        this.drainWaiters.push(over);
+        this.armGraceTimer();
       });
     }
     await this.abortCalls();
@@ -166,19 +178,41 @@ export class Server implements CallServer {
     this.terminationWaiters = [];
   }
 
+  private shortenGrace(endsAt: number): void {
+    if (endsAt >= this.graceEndsAt) return;
+    this.graceEndsAt = endsAt;
+    if (this.onGraceOver) this.armGraceTimer();
+  }
+
+  // Ref'd on purpose: it runs only while calls are in flight, and the promise of stop()
+  // must settle even if nothing else holds the process open.
+  private armGraceTimer(): void {
+    clearTimeout(this.graceTimer);
+    const over = this.onGraceOver;
+    this.graceTimer = setTimeout(() => over?.(), Math.max(0, this.graceEndsAt - Date.now()));
+  }
+
   /** Ends every call with UNAVAILABLE, gives the trailers a moment to leave, then closes every connection. */
   private async abortCalls(): Promise<void> {
     for (const call of [...this.calls]) call.shutdown();
-    if (this.calls.size > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 500);
-        this.onCallsDrained = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
+    await this.callsDrained(500);
     for (const listener of this.listeners) listener.destroy();
+  }
+
+  /** Resolves once no call is in flight, or after `timeoutMs`. */
+  private callsDrained(timeoutMs: number): Promise<void> {
+    if (this.calls.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.drainWaiters = this.drainWaiters.filter((w) => w !== done);
+        resolve();
+      }, timeoutMs);
+      this.drainWaiters.push(done);
+    });
   }
 
   /**
@@ -206,10 +240,10 @@ export class Server implements CallServer {
   /** @internal */
   callEnded(call: ServerCall): void {
     this.calls.delete(call);
-    if (this.calls.size === 0 && this.onCallsDrained) {
-      const drained = this.onCallsDrained;
-      this.onCallsDrained = undefined;
-      drained();
+    if (this.calls.size === 0 && this.drainWaiters.length > 0) {
+      const waiters = this.drainWaiters;
+      this.drainWaiters = [];
+      for (const w of waiters) w();
     }
   }
 

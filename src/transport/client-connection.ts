@@ -3,10 +3,14 @@ import { connect as netConnect, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import type { ClientHttp2Session, ClientHttp2Stream, OutgoingHttpHeaders, SecureClientSessionOptions } from "node:http2";
 import { Backoff } from "./backoff.js";
+import { IdleTimer } from "./connection-idle.js";
 import { ConnectivityState } from "./connectivity-state.js";
 import { flowControlFrom } from "./flow-control.js";
+import { KeepalivePinger } from "./keepalive.js";
 import {
+  booleanOption,
   numberOption,
+  OPT_CLIENT_IDLE_TIMEOUT_MS,
   OPT_INITIAL_RECONNECT_BACKOFF_MS,
   OPT_KEEPALIVE_PERMIT_WITHOUT_CALLS,
   OPT_KEEPALIVE_TIME_MS,
@@ -15,7 +19,12 @@ import {
   OPT_MIN_RECONNECT_BACKOFF_MS,
   type ChannelOptions,
 } from "./options.js";
-import { trace } from "./trace.js";
+import { TOO_MANY_PINGS } from "./ping-strikes.js";
+import { logError, trace } from "./trace.js";
+
+/** gRPC's default: a channel without calls for 30 minutes lets its connection go. */
+export const DEFAULT_CLIENT_IDLE_TIMEOUT_MS = 30 * 60_000;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Where a connection goes: a TCP host and port, or a unix socket path. */
 export type SocketAddress = { host: string; port: number } | { path: string };
@@ -35,26 +44,30 @@ type StateListener = (state: ConnectivityState) => void;
  * One HTTP/2 connection to one address (gRPC's subchannel): connects when asked,
  * reports connectivity state, backs off between failed attempts, and hands out
  * streams while READY. A GOAWAY retires the session for new streams; calls already
- * on it finish there.
+ * on it finish there. Each session holds the process open only while streams are
+ * open on it; keepalive and idle timers never do.
  */
 export class ClientConnection {
   state = ConnectivityState.IDLE;
   /** Why the last attempt failed, for UNAVAILABLE details. */
   lastError: Error | undefined;
+  /** The keepalive interval; doubled each time a server answers GOAWAY "too_many_pings" (gRFC A8). */
+  keepaliveTimeMs: number;
   private session: ClientHttp2Session | undefined;
   private readonly draining = new Set<ClientHttp2Session>();
   private readonly backoff: Backoff;
   private readonly listeners = new Set<StateListener>();
   private backoffTimer: NodeJS.Timeout | undefined;
   private connectTimer: NodeJS.Timeout | undefined;
-  private keepaliveTimer: NodeJS.Timeout | undefined;
-  private activeStreams = 0;
-  private readonly keepaliveTimeMs: number;
+  private keepalive: KeepalivePinger | undefined;
+  private idle: IdleTimer | undefined;
+  /** Open streams per session (the current one and those draining after a GOAWAY). */
+  private readonly streamCounts = new Map<ClientHttp2Session, number>();
+  /** The last-stream-id of the GOAWAY each session received: streams above it were not processed. */
+  private readonly goawayLastStreamIds = new WeakMap<ClientHttp2Session, number>();
   private readonly keepaliveTimeoutMs: number;
   private readonly keepaliveWithoutCalls: boolean;
-  private readonly onStreamClose = (): void => {
-    if (--this.activeStreams === 0) this.session?.unref();
-  };
+  private readonly idleTimeoutMs: number;
 
   constructor(private readonly config: ConnectionConfig) {
     const o = config.options;
@@ -66,7 +79,22 @@ export class ClientConnection {
     });
     this.keepaliveTimeMs = numberOption(o, OPT_KEEPALIVE_TIME_MS, 0);
     this.keepaliveTimeoutMs = numberOption(o, OPT_KEEPALIVE_TIMEOUT_MS, 20_000);
-    this.keepaliveWithoutCalls = Boolean(o[OPT_KEEPALIVE_PERMIT_WITHOUT_CALLS]);
+    this.keepaliveWithoutCalls = booleanOption(o, OPT_KEEPALIVE_PERMIT_WITHOUT_CALLS, false);
+    this.idleTimeoutMs = numberOption(o, OPT_CLIENT_IDLE_TIMEOUT_MS, DEFAULT_CLIENT_IDLE_TIMEOUT_MS);
+  }
+
+  /** Streams open on `session` now. */
+  streamsOn(session: ClientHttp2Session): number {
+    return this.streamCounts.get(session) ?? 0;
+  }
+
+  /**
+   * The last-stream-id of the GOAWAY `session` received, if any. A stream with a higher
+   * id was never processed by the server (Node closes it with REFUSED_STREAM), so a
+   * call on it can be retried transparently.
+   */
+  goawayLastStreamId(session: ClientHttp2Session): number | undefined {
+    return this.goawayLastStreamIds.get(session);
   }
 
   onStateChange(listener: StateListener): () => void {
@@ -132,17 +160,31 @@ export class ClientConnection {
       this.backoff.reset();
       this.lastError = undefined;
       this.startKeepalive(session);
+      this.idle = new IdleTimer(this.idleTimeoutMs, () => this.onIdleTimeout(session));
       // Connecting holds the process open (a call is waiting on it); an idle ready
       // connection does not, so a program that forgets close() still exits.
-      if (this.activeStreams === 0) session.unref();
+      session.unref();
       this.setState(ConnectivityState.READY);
     });
     session.on("error", (err: Error) => {
       this.lastError = err;
       trace("connectivity", () => `session error: ${err.message}`);
     });
-    session.once("goaway", () => this.retire(session));
+    session.on("goaway", (code: number, lastStreamId: number, data?: Buffer) => this.onGoaway(session, code, lastStreamId, data));
     session.once("close", () => this.onSessionGone(session));
+  }
+
+  private onGoaway(session: ClientHttp2Session, code: number, lastStreamId: number, data: Buffer | undefined): void {
+    const previous = this.goawayLastStreamIds.get(session);
+    this.goawayLastStreamIds.set(session, previous === undefined ? lastStreamId : Math.min(previous, lastStreamId));
+    if (code === http2.constants.NGHTTP2_ENHANCE_YOUR_CALM && data?.toString() === TOO_MANY_PINGS && this.session === session) {
+      // gRFC A8: the server thinks we ping too often. Ping half as often from now on,
+      // for this channel; the next connection starts with the new interval.
+      const doubled = Math.min(this.keepaliveTimeMs * 2, MAX_TIMER_MS);
+      logError(`Received GOAWAY ENHANCE_YOUR_CALM "too_many_pings"; keepalive time ${this.keepaliveTimeMs} ms -> ${doubled} ms`);
+      this.keepaliveTimeMs = doubled;
+    }
+    this.retire(session);
   }
 
   private onSessionGone(session: ClientHttp2Session): void {
@@ -167,9 +209,33 @@ export class ClientConnection {
   /** Opens a stream on the ready session; the caller has checked `readySession`. */
   request(session: ClientHttp2Session, headers: OutgoingHttpHeaders): ClientHttp2Stream {
     const stream = session.request(headers, { endStream: false });
-    if (this.activeStreams++ === 0) session.ref();
-    stream.once("close", this.onStreamClose);
+    const count = this.streamsOn(session);
+    this.streamCounts.set(session, count + 1);
+    if (count === 0) {
+      session.ref();
+      if (session === this.session) this.idle?.busy();
+    }
+    // The stream's own session: it may be retired (draining) by the time the stream closes.
+    stream.once("close", () => this.onStreamClose(session));
     return stream;
+  }
+
+  private onStreamClose(session: ClientHttp2Session): void {
+    const count = this.streamsOn(session) - 1;
+    if (count > 0) {
+      this.streamCounts.set(session, count);
+      return;
+    }
+    this.streamCounts.delete(session);
+    if (!session.destroyed) session.unref();
+    if (session === this.session) this.idle?.idle();
+  }
+
+  /** grpc.client_idle_timeout_ms passed without a call: let the connection go, back to IDLE. */
+  private onIdleTimeout(session: ClientHttp2Session): void {
+    if (this.session !== session || this.streamsOn(session) > 0) return;
+    trace("connectivity", () => `no calls for ${this.idleTimeoutMs} ms; closing the connection`);
+    this.retire(session);
   }
 
   /** Keeps the process alive through the current backoff (calls wait for the next attempt). */
@@ -192,7 +258,7 @@ export class ClientConnection {
 
   private retire(session: ClientHttp2Session): void {
     if (this.session !== session) return;
-    trace("connectivity", () => "received GOAWAY; new calls will use a new connection");
+    trace("connectivity", () => "connection retired (GOAWAY or idle); new calls will use a new connection");
     this.session = undefined;
     this.stopKeepalive();
     this.draining.add(session);
@@ -213,26 +279,22 @@ export class ClientConnection {
   }
 
   private startKeepalive(session: ClientHttp2Session): void {
-    if (this.keepaliveTimeMs <= 0) return;
-    this.keepaliveTimer = setInterval(() => {
-      if (this.activeStreams === 0 && !this.keepaliveWithoutCalls) return;
-      const timeout = setTimeout(() => {
-        this.lastError = new Error("Keepalive ping timed out");
-        session.destroy(this.lastError);
-      }, this.keepaliveTimeoutMs);
-      timeout.unref();
-      try {
-        session.ping(() => clearTimeout(timeout));
-      } catch {
-        clearTimeout(timeout);
-      }
-    }, this.keepaliveTimeMs);
-    this.keepaliveTimer.unref();
+    this.keepalive = new KeepalivePinger(session, {
+      intervalMs: this.keepaliveTimeMs,
+      timeoutMs: this.keepaliveTimeoutMs,
+      shouldPing: () => this.keepaliveWithoutCalls || this.streamsOn(session) > 0,
+      onTimeout: (err) => {
+        if (this.session === session) this.lastError = err;
+      },
+    });
   }
 
+  /** Stops keepalive and the idle timer of the current session. */
   private stopKeepalive(): void {
-    clearInterval(this.keepaliveTimer);
-    this.keepaliveTimer = undefined;
+    this.keepalive?.stop();
+    this.keepalive = undefined;
+    this.idle?.dispose();
+    this.idle = undefined;
   }
 
   private setState(state: ConnectivityState): void {

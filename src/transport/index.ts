@@ -5,7 +5,7 @@ export { ServerListener, type ListenerConfig, type StreamHandler } from "./serve
 export { MessageQueue, type MessageDecode } from "./message-queue.js";
 export { MessageWriter, encodeMessage, handled, type FrameSink } from "./message-writer.js";
 export { MessageReader, type MessageSink } from "./message-reader.js";
-export { trace, logError } from "./trace.js";
+export { trace, logDebug, logError } from "./trace.js";
 export * from "./options.js";
 export { http2Constants, RESPOND_WITH_TRAILERS, RESPOND_END_STREAM } from "./http2-constants.js";
 export { DeadlineTimer } from "./deadline-timer.js";

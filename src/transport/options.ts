@@ -1,5 +1,6 @@
 // gRPC channel/server arguments understood by the transport, named as in gRPC core
 // so that options written for gRPC Python or grpc-js carry over.
+import { logDebug } from "./trace.js";
 
 /** Channel or server options: gRPC channel arguments as key/value pairs (gRPC Python `options`). */
 export type ChannelOptions = Readonly<Record<string, string | number | boolean | undefined>>;
@@ -30,6 +31,63 @@ export const OPT_MAX_CONNECTION_AGE_GRACE_MS = "grpc.max_connection_age_grace_ms
 export const OPT_ENABLE_RETRIES = "grpc.enable_retries";
 /** Request bytes a call keeps so that it can be retried (gRPC core's per-RPC retry buffer). */
 export const OPT_PER_RPC_RETRY_BUFFER_SIZE = "grpc.per_rpc_retry_buffer_size";
+/** Server: pings closer together than this (with no data sent between) are strikes. */
+export const OPT_MIN_PING_INTERVAL_WITHOUT_DATA_MS = "grpc.http2.min_ping_interval_without_data_ms";
+/** Server: strikes tolerated before GOAWAY ENHANCE_YOUR_CALM "too_many_pings"; 0 means no limit. */
+export const OPT_MAX_PING_STRIKES = "grpc.http2.max_ping_strikes";
+/** Client: a channel without calls for this long drops its connection and goes IDLE. */
+export const OPT_CLIENT_IDLE_TIMEOUT_MS = "grpc.client_idle_timeout_ms";
+/** Server: Node's rapid-reset defence, RST_STREAM frames allowed in a burst (Node >= 22.10). */
+export const OPT_STREAM_RESET_BURST = "grpc-node.stream_reset_burst";
+/** Server: Node's rapid-reset defence, RST_STREAM frames per second once the burst is spent. */
+export const OPT_STREAM_RESET_RATE = "grpc-node.stream_reset_rate";
+
+/** Every option key the library reads; the README's options table lists the same keys. */
+export const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
+  OPT_MAX_RECEIVE_MESSAGE_LENGTH,
+  OPT_MAX_SEND_MESSAGE_LENGTH,
+  OPT_KEEPALIVE_TIME_MS,
+  OPT_KEEPALIVE_TIMEOUT_MS,
+  OPT_KEEPALIVE_PERMIT_WITHOUT_CALLS,
+  OPT_INITIAL_RECONNECT_BACKOFF_MS,
+  OPT_MAX_RECONNECT_BACKOFF_MS,
+  OPT_MIN_RECONNECT_BACKOFF_MS,
+  OPT_PRIMARY_USER_AGENT,
+  OPT_SECONDARY_USER_AGENT,
+  OPT_DEFAULT_AUTHORITY,
+  OPT_SSL_TARGET_NAME_OVERRIDE,
+  OPT_MAX_CONCURRENT_STREAMS,
+  OPT_STREAM_WINDOW_BYTES,
+  OPT_CONNECTION_WINDOW_BYTES,
+  OPT_MAX_FRAME_SIZE,
+  OPT_DEFAULT_COMPRESSION,
+  OPT_MAX_CONNECTION_IDLE_MS,
+  OPT_MAX_CONNECTION_AGE_MS,
+  OPT_MAX_CONNECTION_AGE_GRACE_MS,
+  OPT_MIN_PING_INTERVAL_WITHOUT_DATA_MS,
+  OPT_MAX_PING_STRIKES,
+  OPT_CLIENT_IDLE_TIMEOUT_MS,
+  OPT_STREAM_RESET_BURST,
+  OPT_STREAM_RESET_RATE,
+  OPT_ENABLE_RETRIES,
+  OPT_PER_RPC_RETRY_BUFFER_SIZE,
+]);
+
+const reported = new Set<string>();
+
+/**
+ * Reports each `grpc.` / `grpc-node.` key the library does not read, once per process
+ * per key (GRPC_VERBOSITY=DEBUG): gRPC accepts unknown channel arguments silently,
+ * which hides typos and options that only another implementation understands.
+ */
+export function reportUnknownOptions(options: ChannelOptions, where: "channel" | "server"): void {
+  for (const key of Object.keys(options)) {
+    if (KNOWN_OPTIONS.has(key) || reported.has(key)) continue;
+    if (!key.startsWith("grpc.") && !key.startsWith("grpc-node.")) continue;
+    reported.add(key);
+    logDebug(`${where} option ${key} is not used by async-grpc and has no effect`);
+  }
+}
 
 export const DEFAULT_MAX_RECEIVE_MESSAGE_LENGTH = 4 * 1024 * 1024;
 export const DEFAULT_PER_RPC_RETRY_BUFFER_SIZE = 256 * 1024;
@@ -45,6 +103,13 @@ export function numberOption(options: ChannelOptions, key: string, fallback: num
 export function stringOption(options: ChannelOptions, key: string): string | undefined {
   const value = options[key];
   return value === undefined ? undefined : String(value);
+}
+
+export function booleanOption(options: ChannelOptions, key: string, fallback: boolean): boolean {
+  const value = options[key];
+  if (value === undefined) return fallback;
+  // gRPC core takes integers (0/1); strings come from configuration files.
+  return value === true || (typeof value === "number" && value !== 0) || value === "1" || value === "true";
 }
 
 /** gRPC's convention: -1 means unlimited. */

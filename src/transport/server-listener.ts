@@ -2,7 +2,9 @@ import * as http2 from "node:http2";
 import type { Http2SecureServer, Http2Server, IncomingHttpHeaders, SecureServerOptions, ServerHttp2Session, ServerHttp2Stream } from "node:http2";
 import { isIP } from "node:net";
 import { flowControlFrom } from "./flow-control.js";
-import { numberOption, OPT_KEEPALIVE_TIME_MS, OPT_KEEPALIVE_TIMEOUT_MS, type ChannelOptions } from "./options.js";
+import type { ChannelOptions } from "./options.js";
+import { streamResetLimitsFrom } from "./rapid-reset.js";
+import { ServerSession, serverSessionPolicyFrom, type ServerSessionPolicy } from "./server-session.js";
 import { trace } from "./trace.js";
 
 export type StreamHandler = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: string[]) => void;
@@ -19,16 +21,20 @@ type BindTarget = { host: string; port: number } | { path: string };
 
 /**
  * The sockets behind one `addInsecurePort`/`addSecurePort` call, and every HTTP/2
- * session accepted on them. Draining sends GOAWAY and lets streams finish;
- * destroying closes every session at once.
+ * session accepted on them (each watched by a `ServerSession`: keepalive, ping strikes,
+ * idle and age limits). Draining sends GOAWAY and lets streams finish; destroying closes
+ * every session at once.
  */
 export class ServerListener {
   private readonly servers: (Http2Server | Http2SecureServer)[] = [];
-  readonly sessions = new Set<ServerHttp2Session>();
+  private readonly sessions = new Map<ServerHttp2Session, ServerSession>();
+  private readonly policy: ServerSessionPolicy;
   private closedCount = 0;
   private onAllClosed: (() => void) | undefined;
 
-  private constructor(private readonly config: ListenerConfig) {}
+  private constructor(private readonly config: ListenerConfig) {
+    this.policy = serverSessionPolicyFrom(config.options);
+  }
 
   /** Binds `address` (gRPC form: `host:port`, `[v6]:port`, `unix:path`) and resolves the bound port. */
   static async bind(address: string, config: ListenerConfig): Promise<{ listener: ServerListener; port: number }> {
@@ -55,7 +61,7 @@ export class ServerListener {
   private listen(target: BindTarget): Promise<number> {
     const { options, tls } = this.config;
     const flow = flowControlFrom(options, true);
-    const common = { settings: flow.settings, maxSessionMemory: flow.maxSessionMemoryMb };
+    const common = { settings: flow.settings, maxSessionMemory: flow.maxSessionMemoryMb, ...streamResetLimitsFrom(options) };
     const server = tls
       ? http2.createSecureServer({ ...tls, ...common, allowHTTP1: false, ALPNProtocols: ["h2"] })
       : http2.createServer(common);
@@ -81,7 +87,7 @@ export class ServerListener {
   }
 
   private adopt(session: ServerHttp2Session, connectionWindow: number): void {
-    this.sessions.add(session);
+    this.sessions.set(session, new ServerSession(session, this.policy));
     session.on("error", (err: Error) => trace("server", () => `session error: ${err.message}`));
     session.once("close", () => this.sessions.delete(session));
     const setWindow = () => {
@@ -93,20 +99,6 @@ export class ServerListener {
     };
     if (session.connecting) session.once("connect", setWindow);
     else setWindow();
-    const keepaliveMs = numberOption(this.config.options, OPT_KEEPALIVE_TIME_MS, 0);
-    if (keepaliveMs > 0) {
-      const timeoutMs = numberOption(this.config.options, OPT_KEEPALIVE_TIMEOUT_MS, 20_000);
-      const timer = setInterval(() => {
-        const deadline = setTimeout(() => session.destroy(), timeoutMs);
-        try {
-          session.ping(() => clearTimeout(deadline));
-        } catch {
-          clearTimeout(deadline);
-        }
-      }, keepaliveMs);
-      timer.unref();
-      session.once("close", () => clearInterval(timer));
-    }
   }
 
   /** Stops accepting connections and sends GOAWAY on every session; streams in flight go on. */
@@ -116,17 +108,12 @@ export class ServerListener {
         if (++this.closedCount === this.servers.length) this.onAllClosed?.();
       });
     }
-    for (const session of this.sessions) {
-      if (!session.closed) {
-        session.goaway(http2.constants.NGHTTP2_NO_ERROR);
-        session.close();
-      }
-    }
+    for (const session of this.sessions.values()) session.close();
   }
 
   /** Closes every session at once. */
   destroy(): void {
-    for (const session of this.sessions) session.destroy();
+    for (const session of this.sessions.keys()) session.destroy();
   }
 
   /** Resolves once the listening sockets and every session are closed. */
@@ -137,7 +124,7 @@ export class ServerListener {
         if (this.closedCount === this.servers.length && this.sessions.size === 0) resolve();
       };
       this.onAllClosed = check;
-      for (const s of this.sessions) s.once("close", () => setImmediate(check));
+      for (const s of this.sessions.keys()) s.once("close", () => setImmediate(check));
       check();
     });
   }

@@ -17,6 +17,12 @@ export function trace(tracer: string, message: () => string): void {
 
 const verbosity = (process.env["GRPC_VERBOSITY"] ?? "ERROR").toUpperCase();
 
+/** Logs a detail useful when debugging (only under GRPC_VERBOSITY=DEBUG). */
+export function logDebug(message: string): void {
+  if (verbosity !== "DEBUG") return;
+  process.stderr.write(`${new Date().toISOString()} | async-grpc DEBUG | ${message}\n`);
+}
+
 /** Reports an error the library handled but the developer should see (GRPC_VERBOSITY=NONE silences it). */
 export function logError(message: string, err?: unknown): void {
   if (verbosity === "NONE") return;
