@@ -78,6 +78,7 @@ const RESOLVED = Promise.resolve();
 export abstract class ClientCall<Req, Res> {
   protected stream: ClientHttp2Stream | undefined;
   private session: ClientHttp2Session | undefined;
+  private connection: ClientConnection | undefined;
   private finished = false;
   private statusCode: StatusCode = StatusCode.UNKNOWN;
   private statusDetails = "";
@@ -191,6 +192,7 @@ export abstract class ClientCall<Req, Res> {
     }
     this.stream = stream;
     this.session = session;
+    this.connection = connection;
     stream.on("response", this.onResponse);
     stream.on("data", this.onData);
     stream.on("trailers", this.onTrailers);
@@ -326,10 +328,14 @@ export abstract class ClientCall<Req, Res> {
       if (!stream.writableEnded && !stream.closed) stream.close(http2Constants.NGHTTP2_NO_ERROR);
       return;
     }
-    const rst = this.stream!.rstCode;
-    if (rst === http2Constants.NGHTTP2_REFUSED_STREAM && this.headersRaw === undefined) {
-      // The server did not process the stream (refused, or above its GOAWAY's last stream id).
-      if (this.retryTransparently("the server refused the stream")) return;
+    const stream = this.stream!;
+    const rst = stream.rstCode;
+    if (this.headersRaw === undefined) {
+      // The server did not process the stream: it refused it, or the stream is above
+      // the last stream id of a GOAWAY (which may also have ended the connection).
+      const lastProcessed = this.connection!.goawayLastStreamId(this.session!);
+      const aboveGoaway = lastProcessed !== undefined && stream.id !== undefined && stream.id > lastProcessed;
+      if ((rst === http2Constants.NGHTTP2_REFUSED_STREAM || aboveGoaway) && this.retryTransparently("the server did not process the stream")) return;
     }
     // Node detaches a closed stream from its session, so the session is kept from begin().
     if (this.session!.destroyed) {
@@ -380,6 +386,7 @@ export abstract class ClientCall<Req, Res> {
     trace("call", () => `${this.method.path}: transparent retry, ${why}`);
     this.stream = undefined;
     this.session = undefined;
+    this.connection = undefined;
     this.reader = undefined;
     this.trailersRaw = undefined;
     this.receivedStatus = undefined;

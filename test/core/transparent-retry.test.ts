@@ -94,25 +94,30 @@ test("only once, and not when retries are disabled", async () => {
   await raw.close();
 });
 
-test("a stream above a GOAWAY's last stream id goes to a new connection", async () => {
-  const sessions: ServerHttp2Session[] = [];
-  const raw = await rawServer((stream, session, n) => {
-    if (!sessions.includes(session)) sessions.push(session);
-    // On the first connection, the second stream (id 3) arrives: go away with last
-    // stream id 1, so that stream 1 is served and stream 3 is refused.
-    if (n === 2) session.goaway(http2.constants.NGHTTP2_NO_ERROR, 1);
-    return false;
+for (const [name, code] of [["NO_ERROR", http2.constants.NGHTTP2_NO_ERROR], ["ENHANCE_YOUR_CALM", http2.constants.NGHTTP2_ENHANCE_YOUR_CALM]] as const) {
+  test(`a stream above the last stream id of a GOAWAY ${name} goes to a new connection`, async () => {
+    const sessions: ServerHttp2Session[] = [];
+    const raw = await rawServer((_stream, session, n) => {
+      if (!sessions.includes(session)) sessions.push(session);
+      // On the first connection the second stream (id 3) arrives: go away with last
+      // stream id 1. With NO_ERROR stream 1 is served on the old connection; with an
+      // error the connection ends, and stream 1 (processed, never answered) with it.
+      if (n === 2) session.goaway(code, 1);
+      return n === 1 && code !== http2.constants.NGHTTP2_NO_ERROR;
+    });
+    const channel = insecureChannel(raw.target);
+    await channel.channelReady();
+    const u = channel.unaryUnary("/t.S/U");
+    const first = u(new Uint8Array(1), { timeoutMs: 5000 });
+    const second = u(new Uint8Array(2), { timeoutMs: 5000 });
+    if (code === http2.constants.NGHTTP2_NO_ERROR) assert.equal([...(await first)], [6]);
+    else await expectStatus(first, StatusCode.UNAVAILABLE);
+    assert.equal([...(await second)], [7]);
+    assert.is(sessions.length, 2, "the refused call went to a new connection");
+    await channel.close();
+    await raw.close();
   });
-  const channel = insecureChannel(raw.target);
-  await channel.channelReady();
-  const u = channel.unaryUnary("/t.S/U");
-  const [first, second] = await Promise.all([u(new Uint8Array(1), { timeoutMs: 5000 }), u(new Uint8Array(2), { timeoutMs: 5000 })]);
-  assert.equal([...first], [6]);
-  assert.equal([...second], [7]);
-  assert.is(sessions.length, 2, "the refused call went to a new connection");
-  await channel.close();
-  await raw.close();
-});
+}
 
 function echoServer(served: { count: number }): Server {
   const server = createServer();
