@@ -2,6 +2,7 @@
 // idle and age limits on the server, the client's idle timeout, per-connection process
 // references, option reporting. Raw peers (raw-h2.ts, node:http2) show the frames.
 import { spawn } from "node:child_process";
+import { readFile } from "node:fs/promises";
 import * as http2 from "node:http2";
 import { createServer as createNetServer } from "node:net";
 import { fileURLToPath } from "node:url";
@@ -284,6 +285,18 @@ for (let i = 0; i < 2; i++) {
   for (const key of ["grpc.client_idle_timeout_ms", "grpc.max_connection_age_ms", "grpc.http2.min_ping_interval_without_data_ms", "grpc-node.stream_reset_burst"]) {
     assert.ok(KNOWN_OPTIONS.has(key), key);
   }
+});
+
+test("the README's options table lists exactly the keys the library reads", async () => {
+  const readme = await readFile(new URL("../../../README.md", import.meta.url), "utf8");
+  const table = readme.slice(readme.indexOf("## Channel and server options"), readme.indexOf("## Repository layout"));
+  const documented = new Set<string>();
+  for (const line of table.split("\n")) {
+    if (!line.startsWith("| `")) continue;
+    const first = line.split("|")[1]!;
+    for (const m of first.matchAll(/`([^`]+)`/g)) documented.add(m[1]!);
+  }
+  assert.equal([...documented].sort(), [...KNOWN_OPTIONS].sort());
 });
 
 test("grpc-node.stream_reset_burst/_rate go to Node where it supports them, and are reported as a no-op where not", async () => {
