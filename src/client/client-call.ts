@@ -91,6 +91,7 @@ export abstract class ClientCall<Req, Res> {
   private initialMd: Metadata | undefined;
   private trailingMd: Metadata | undefined;
   private reader: MessageReader | undefined;
+  private early: Buffer[] | undefined;
   private readonly writer: MessageWriter;
   private retried = false;
   private settling = false;
@@ -237,14 +238,23 @@ export abstract class ClientCall<Req, Res> {
         return;
       }
     }
-    this.reader = new MessageReader(this, this.host.maxReceiveMessageLength, decompressor);
+    const reader = new MessageReader(this, this.host.maxReceiveMessageLength, decompressor);
+    this.reader = reader;
     this.wakeHeaderWaiters();
+    const early = this.early;
+    if (early !== undefined) {
+      this.early = undefined;
+      for (const chunk of early) if (!this.finished) reader.push(chunk);
+    }
   };
 
+  // Node emits 'response' on the next tick but 'data' at once, so DATA that came in the
+  // same read as the HEADERS reaches us first (HTTP/2 itself forbids DATA before
+  // HEADERS, and nghttp2 enforces it): it waits here for the reader.
   private onData = (chunk: Buffer): void => {
     if (this.finished) return;
     const reader = this.reader;
-    if (reader === undefined) this.abort(StatusCode.INTERNAL, "Received a message before response headers");
+    if (reader === undefined) (this.early ??= []).push(chunk);
     else reader.push(chunk);
   };
 
@@ -388,6 +398,7 @@ export abstract class ClientCall<Req, Res> {
     this.session = undefined;
     this.connection = undefined;
     this.reader = undefined;
+    this.early = undefined;
     this.trailersRaw = undefined;
     this.receivedStatus = undefined;
     this.writer.rewind();
