@@ -2,13 +2,16 @@ import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders, Outgoi
 import {
   DeadlineTimer,
   encodeMessage,
+  endWithFrame,
   handled,
   http2Constants,
   MessageQueue,
   MessageReader,
   MessageWriter,
   trace,
+  writeFrame,
   type ClientConnection,
+  type Frame,
   type FrameSink,
 } from "../transport/index.js";
 import {
@@ -349,6 +352,7 @@ export abstract class ClientCall<Req, Res> {
     }
     // Node detaches a closed stream from its session, so the session is kept from begin().
     if (this.session!.destroyed) {
+      trace("call", () => `${this.method.path}: connection dropped under stream ${stream.id} (rst ${rst}, GOAWAY last stream id ${this.connection!.goawayLastStreamId(this.session!)}, response headers ${this.headersRaw !== undefined})`);
       this.finish(StatusCode.UNAVAILABLE, "Connection dropped");
     } else if (rst !== undefined && rst !== http2Constants.NGHTTP2_NO_ERROR) {
       this.finish(http2ErrorCodeToStatus(rst), `Received RST_STREAM with code ${rst}`);
@@ -417,7 +421,7 @@ export abstract class ClientCall<Req, Res> {
   protected writeMessage(request: Req, options?: WriteOptions): Promise<void> {
     if (this.finished) return handled(Promise.reject(this.failure ?? new Error("write() after the call finished")));
     if (this.writesDone) return handled(Promise.reject(new Error("write() after doneWriting()")));
-    let frame: Buffer | Promise<Buffer>;
+    let frame: Frame | Promise<Frame>;
     try {
       frame = this.encode(request, options?.compress !== false);
     } catch (err) {
@@ -450,7 +454,7 @@ export abstract class ClientCall<Req, Res> {
 
   /** Serializes (and compresses) the first and only request of a unary-request call. */
   protected sendOnly(request: Req): void {
-    let frame: Buffer | Promise<Buffer>;
+    let frame: Frame | Promise<Frame>;
     try {
       frame = this.encode(request);
     } catch (err) {
@@ -462,14 +466,15 @@ export abstract class ClientCall<Req, Res> {
     this.endWrites();
   }
 
-  private encode(request: Req, compress = true): Buffer | Promise<Buffer> {
+  private encode(request: Req, compress = true): Frame | Promise<Frame> {
     let bytes: Uint8Array;
     try {
       bytes = this.method.serialize(request);
     } catch (err) {
       throw new RpcError(StatusCode.INTERNAL, `Failed to serialize request: ${errorMessage(err)}`, { cause: err });
     }
-    return encodeMessage(bytes, this.host.maxSendMessageLength, compress ? this.compressor : undefined);
+    // A serializer that hands back the request itself (raw bytes) leaves it to the caller, who may reuse it.
+    return encodeMessage(bytes, this.host.maxSendMessageLength, compress ? this.compressor : undefined, bytes !== (request as unknown));
   }
 
   private onWriteError = (error: RpcError): void => {
@@ -649,13 +654,12 @@ function abortStatus(signal: AbortSignal): [StatusCode, string] {
 class RequestSink implements FrameSink {
   constructor(private readonly stream: ClientHttp2Stream) {}
 
-  write(frame: Buffer): boolean {
-    return this.stream.write(frame);
+  write(frame: Frame): boolean {
+    return writeFrame(this.stream, frame);
   }
 
-  end(frame?: Buffer): void {
-    if (frame === undefined) this.stream.end();
-    else this.stream.end(frame);
+  end(frame?: Frame): void {
+    endWithFrame(this.stream, frame);
   }
 
   onceDrain(listener: () => void): void {

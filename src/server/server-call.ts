@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from
 import {
   DeadlineTimer,
   encodeMessage,
+  endWithFrame,
   http2Constants,
   logError,
   MessageQueue,
@@ -10,6 +11,8 @@ import {
   RESPOND_END_STREAM,
   RESPOND_WITH_TRAILERS,
   trace,
+  writeFrame,
+  type Frame,
   type FrameSink,
 } from "../transport/index.js";
 import {
@@ -290,7 +293,7 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
   /** gRPC Python `write()`: sends one response; resolves when HTTP/2 has room for more. */
   write(response: unknown): Promise<void> {
     if (this.finished) return RESOLVED; // a finished call drops late writes
-    let frame: Buffer | Promise<Buffer>;
+    let frame: Frame | Promise<Frame>;
     try {
       let bytes: Uint8Array;
       try {
@@ -301,7 +304,8 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
       }
       const compressor = this.skipNextCompression ? undefined : this.compressor;
       this.skipNextCompression = false;
-      frame = encodeMessage(bytes, this.server.maxSendMessageLength, compressor);
+      // A serializer that hands back the response itself (raw bytes) leaves it to the handler, who may reuse it.
+      frame = encodeMessage(bytes, this.server.maxSendMessageLength, compressor, bytes !== response);
     } catch (err) {
       const e = RpcError.from(err, StatusCode.INTERNAL);
       this.finishWithStatus(e.code, e.details);
@@ -330,7 +334,7 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
   }
 
   /** @internal ResponseSink: the writer has written everything; send the status. */
-  endResponse(frame: Buffer | undefined): void {
+  endResponse(frame: Frame | undefined): void {
     const stream = this.stream;
     if (this.clientGone || stream.destroyed) return;
     if (frame === undefined && !this.headersSent) {
@@ -338,8 +342,7 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
       return;
     }
     this.sendHeaders();
-    if (frame === undefined) stream.end();
-    else stream.end(frame);
+    endWithFrame(stream, frame);
   }
 
   private onWantTrailers = (): void => {
@@ -568,12 +571,12 @@ class ResponseSink implements FrameSink {
     private readonly stream: ServerHttp2Stream,
   ) {}
 
-  write(frame: Buffer): boolean {
+  write(frame: Frame): boolean {
     this.call.sendHeaders();
-    return this.stream.write(frame);
+    return writeFrame(this.stream, frame);
   }
 
-  end(frame?: Buffer): void {
+  end(frame?: Frame): void {
     this.call.endResponse(frame);
   }
 

@@ -1,28 +1,69 @@
-import { frameMessage, RpcError, StatusCode, type Compressor } from "../wire/index.js";
+import { frameHeader, frameMessage, RpcError, StatusCode, type Compressor } from "../wire/index.js";
+
+/**
+ * One length-prefixed message ready for the wire: prefix and message in one buffer, or,
+ * for a large message nobody else holds, the 5-byte prefix and the message itself as
+ * two chunks so that the message is not copied (`writev` sends them together).
+ */
+export type Frame = Buffer | readonly [prefix: Buffer, message: Uint8Array];
 
 /** Where a `MessageWriter` writes: one stream's request or response body. */
 export interface FrameSink {
   /** Writes one framed message; false means "wait for `onceDrain`" (HTTP/2 flow control). */
-  write(frame: Buffer): boolean;
+  write(frame: Frame): boolean;
   /** Ends the body, with one last frame when given, so that it goes out in one write. */
-  end(frame?: Buffer): void;
+  end(frame?: Frame): void;
   onceDrain(listener: () => void): void;
 }
 
+// Below this a copy into one buffer costs less than a second chunk.
+const SPLIT_FRAME_BYTES = 16 * 1024;
+
 /**
  * Frames one serialized message for the wire: the send limit (RESOURCE_EXHAUSTED past
- * it, thrown), compression when a compressor is given, and the 5-byte prefix.
+ * it, thrown), compression when a compressor is given, and the 5-byte prefix. `owned`
+ * says the bytes were made for this message alone (a serializer's fresh output), so a
+ * large one may go out as it is; bytes the caller may reuse are copied.
  */
-export function encodeMessage(bytes: Uint8Array, maxLength: number, compressor: Compressor | undefined): Buffer | Promise<Buffer> {
+export function encodeMessage(bytes: Uint8Array, maxLength: number, compressor: Compressor | undefined, owned = false): Frame | Promise<Frame> {
   if (bytes.byteLength > maxLength) {
     throw new RpcError(StatusCode.RESOURCE_EXHAUSTED, `Sent message larger than max (${bytes.byteLength} vs. ${maxLength})`);
   }
-  if (compressor === undefined) return frameMessage(bytes);
-  return compressor.compress(bytes).then((compressed) => frameMessage(compressed, true));
+  if (compressor === undefined) return owned ? frame(bytes, false) : frameMessage(bytes);
+  return compressor.compress(bytes).then((compressed) => frame(compressed, true));
+}
+
+function frame(bytes: Uint8Array, compressed: boolean): Frame {
+  return bytes.byteLength < SPLIT_FRAME_BYTES ? frameMessage(bytes, compressed) : [frameHeader(bytes.byteLength, compressed), bytes];
+}
+
+/** Bytes a frame puts on the wire. */
+function frameLength(frame: Frame): number {
+  return frame instanceof Uint8Array ? frame.byteLength : frame[0].byteLength + frame[1].byteLength;
+}
+
+/** Writes a frame to a Node writable: a split one as one `writev` of its two chunks. */
+export function writeFrame(out: NodeJS.WritableStream & { cork(): void; uncork(): void }, frame: Frame): boolean {
+  if (frame instanceof Uint8Array) return out.write(frame);
+  out.cork();
+  out.write(frame[0]);
+  const room = out.write(frame[1]);
+  out.uncork();
+  return room;
+}
+
+/** Ends a Node writable, after one last frame when given. */
+export function endWithFrame(out: NodeJS.WritableStream, frame: Frame | undefined): void {
+  if (frame === undefined) out.end();
+  else if (frame instanceof Uint8Array) out.end(frame);
+  else {
+    out.write(frame[0]);
+    out.end(frame[1]);
+  }
 }
 
 interface Entry {
-  frame: Buffer | undefined;
+  frame: Frame | undefined;
   resolve: () => void;
   reject: (error: Error) => void;
 }
@@ -51,7 +92,7 @@ export class MessageWriter {
   private ended = false;
   private failed = false;
   private failure: Error | undefined;
-  private replay: Buffer[] | undefined;
+  private replay: Frame[] | undefined;
   private replayBytes = 0;
 
   /**
@@ -72,7 +113,7 @@ export class MessageWriter {
   }
 
   /** Queues one framed message (or its pending compression); resolves when there is room for more. */
-  write(frame: Buffer | Promise<Buffer>): Promise<void> {
+  write(frame: Frame | Promise<Frame>): Promise<void> {
     if (this.failed) return this.settled();
     if (this.ending) return handled(Promise.reject(new Error("write() after the end of the message stream")));
     if (!(frame instanceof Promise) && this.sink !== undefined && !this.blocked && this.queue.length === 0) {
@@ -175,7 +216,7 @@ export class MessageWriter {
   }
 
   /** Writes one frame; false when the sink is full (a drain listener is then armed). */
-  private put(frame: Buffer): boolean {
+  private put(frame: Frame): boolean {
     this.keep(frame);
     let room: boolean;
     try {
@@ -195,7 +236,7 @@ export class MessageWriter {
     return room;
   }
 
-  private finish(frame: Buffer | undefined): void {
+  private finish(frame: Frame | undefined): void {
     if (this.ended || this.sink === undefined) return;
     this.ended = true;
     if (frame !== undefined) this.keep(frame);
@@ -206,10 +247,10 @@ export class MessageWriter {
     }
   }
 
-  private keep(frame: Buffer): void {
+  private keep(frame: Frame): void {
     const replay = this.replay;
     if (replay === undefined) return;
-    this.replayBytes += frame.byteLength;
+    this.replayBytes += frameLength(frame);
     if (this.replayBytes > this.replayLimitBytes) this.commit();
     else replay.push(frame);
   }

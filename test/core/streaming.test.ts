@@ -1,6 +1,6 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { createClient, EOF, insecureChannel, StatusCode, type Channel } from "../../src/index.js";
+import { createClient, EOF, insecureChannel, methodHandlersGenericHandler, StatusCode, streamUnaryRpcMethodHandler, type Channel } from "../../src/index.js";
 import { Echo } from "../gen/testing/echo_pb.js";
 import { assertNoLeaks, eventually, expectStatus, rejects, sleep, startServer, type Started } from "../helpers.js";
 
@@ -152,6 +152,37 @@ test("bidi with an iterable of requests, iterated responses", async () => {
   const got: string[] = [];
   for await (const r of call) got.push(r.message);
   assert.equal(got, ["re:x", "re:y", "re:z"]);
+});
+
+test("large messages: protobuf messages go out without a copy, raw bytes the caller reuses are copied", async () => {
+  // protobuf-es output of 100 KB (sent as prefix + message, no copy) arrives intact.
+  const big = "x".repeat(100_000);
+  const reply = await createClient(Echo, channel).clientStream([{ message: big }, { message: "y" }]);
+  assert.is(reply.message, `${big},y`);
+  // A raw-bytes caller that reuses its buffer as soon as write() resolves loses nothing.
+  const { server, target } = await startServer((s) =>
+    s.addGenericRpcHandlers([
+      methodHandlersGenericHandler("raw.Sum", {
+        Sum: streamUnaryRpcMethodHandler(async (requests: AsyncIterable<Uint8Array>) => {
+          const firsts: number[] = [];
+          for await (const r of requests) firsts.push(r[0]!, r[r.length - 1]!);
+          return new Uint8Array(firsts);
+        }),
+      }),
+    ]),
+  );
+  const rawChannel = insecureChannel(target);
+  const call = rawChannel.streamUnary("/raw.Sum/Sum")(undefined, { timeoutMs: 5000 });
+  const buffer = new Uint8Array(64 * 1024);
+  for (let i = 1; i <= 5; i++) {
+    buffer.fill(i);
+    await call.write(buffer);
+  }
+  buffer.fill(0);
+  await call.doneWriting();
+  assert.equal([...(await call)], [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]);
+  await rawChannel.close();
+  await server.stop(null);
 });
 
 test("bidi: the server ends while the client is still writing; the call completes OK", async () => {
