@@ -2,8 +2,10 @@
 // started by run.ts with an IPC channel. For each {type:"run"} it makes a fresh
 // client (one channel/connection), runs the scenario, closes the client and replies
 // with {type:"result"} or {type:"error"}.
+import { asyncGrpcBytesClient } from "./clients/async-grpc-bytes.js";
 import { asyncGrpcClient } from "./clients/async-grpc.js";
 import { connectClient } from "./clients/connect-node.js";
+import { grpcJsBytesClient } from "./clients/grpc-js-bytes.js";
 import { grpcJsClient } from "./clients/grpc-js.js";
 import { rawHttp2Client } from "./clients/raw-http2.js";
 import type { BenchClient } from "./clients/types.js";
@@ -18,6 +20,10 @@ function makeClient(impl: Impl, port: number): BenchClient {
       return grpcJsClient(port);
     case "connect-node":
       return connectClient(port);
+    case "async-grpc-bytes":
+      return asyncGrpcBytesClient(port);
+    case "grpc-js-bytes":
+      return grpcJsBytesClient(port);
     case "raw-http2":
       return rawHttp2Client(port, false);
     case "raw-http2-tuned":

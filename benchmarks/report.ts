@@ -2,13 +2,13 @@
 // they paste into RESULTS.md as they are). `node dist/benchmarks/report.js [file]`
 // reprints them from a saved results.json.
 import { readFileSync } from "node:fs";
-import { IMPLEMENTATIONS, SCENARIOS, type Impl, type MetricSpec, type ScenarioSpec } from "./protocol.js";
+import { BYTES_PATH, IMPLEMENTATIONS, RAW_HTTP2, SCENARIOS, USER_PATH, type Impl, type MetricSpec, type ScenarioSpec } from "./protocol.js";
 import type { PairResult, Results } from "./results.js";
 import { formatNumber, formatRatio } from "./stats.js";
 
 const OURS: Impl = "async-grpc";
 
-/** The issue's targets: ours / `against` on the scenario's primary metric. */
+/** A target: ours / `against` on the scenario's primary metric. */
 interface Target {
   scenario: string;
   against: Impl;
@@ -17,17 +17,53 @@ interface Target {
   strict?: boolean;
 }
 
-export const TARGETS: readonly Target[] = [
+/** One comparison: `ours` against `others`, with the targets that apply to it. */
+interface View {
+  title: string;
+  ours: Impl;
+  others: readonly Impl[];
+  targets: readonly Target[];
+}
+
+/** Issue #9's targets, on the user path (generated clients and protobuf messages). */
+export const USER_TARGETS: readonly Target[] = [
   { scenario: "unary-throughput", against: "grpc-js", bound: 2 },
+  { scenario: "unary-throughput", against: "raw-http2", bound: 0.9 },
+  { scenario: "unary-latency", against: "raw-http2", bound: 1.1 },
+  { scenario: "server-stream-16b", against: "raw-http2", bound: 0.6 },
+  { scenario: "server-stream-16b", against: "grpc-js", bound: 5 },
+  { scenario: "server-stream-64k", against: "raw-http2-tuned", bound: 0.8 },
+  { scenario: "server-stream-64k", against: "grpc-js", bound: 3.5 },
+  { scenario: "unary-1mib", against: "raw-http2-tuned", bound: 0.8 },
+  { scenario: "unary-1mib", against: "grpc-js", bound: 3.5 },
+  { scenario: "bidi-ping-pong", against: "raw-http2", bound: 0.95 },
+];
+
+/** The targets of the first performance issue, measured on raw bytes: the transport floor. */
+export const FLOOR_TARGETS: readonly Target[] = [
+  { scenario: "unary-throughput", against: "grpc-js-bytes", bound: 2 },
   { scenario: "unary-throughput", against: "raw-http2", bound: 0.9 },
   { scenario: "unary-latency", against: "raw-http2", bound: 1.15 },
   { scenario: "bidi-ping-pong", against: "raw-http2", bound: 0.9 },
-  { scenario: "bidi-ping-pong", against: "grpc-js", bound: 1, strict: true },
-  { scenario: "server-stream-16b", against: "grpc-js", bound: 3 },
-  { scenario: "server-stream-64k", against: "grpc-js", bound: 4 },
-  { scenario: "unary-1mib", against: "grpc-js", bound: 4 },
-  // "Never slower than connect-node in any scenario."
-  ...SCENARIOS.map((s) => ({ scenario: s.name, against: "connect-node" as Impl, bound: 1 })),
+  { scenario: "bidi-ping-pong", against: "grpc-js-bytes", bound: 1, strict: true },
+  { scenario: "server-stream-16b", against: "grpc-js-bytes", bound: 3 },
+  { scenario: "server-stream-64k", against: "grpc-js-bytes", bound: 4 },
+  { scenario: "unary-1mib", against: "grpc-js-bytes", bound: 4 },
+];
+
+export const VIEWS: readonly View[] = [
+  {
+    title: "User path: generated clients and servicers, protobuf messages (ratios are async-grpc / other)",
+    ours: OURS,
+    others: [...USER_PATH.filter((i) => i !== OURS), ...RAW_HTTP2],
+    targets: USER_TARGETS,
+  },
+  {
+    title: "Transport floor: raw bytes, identity serializers (ratios are async-grpc-bytes / other)",
+    ours: "async-grpc-bytes",
+    others: [...BYTES_PATH.filter((i) => i !== "async-grpc-bytes"), ...RAW_HTTP2],
+    targets: FLOOR_TARGETS,
+  },
 ];
 
 function selfPair(results: Results, impl: Impl): PairResult | undefined {
@@ -107,41 +143,59 @@ export function scenarioTables(results: Results): string {
 }
 
 function ratioLine(results: Results, spec: ScenarioSpec): string {
-  const ours = medianOf(selfPair(results, OURS), spec.name, spec.primary.key);
-  const parts: string[] = [];
-  for (const impl of implsIn(results)) {
-    if (impl === OURS) continue;
-    const r = ratio(ours, medianOf(selfPair(results, impl), spec.name, spec.primary.key));
-    parts.push(`/ ${impl}: **${formatRatio(r)}**`);
-  }
+  const present = implsIn(results);
   const better = spec.primary.higherIsBetter ? "higher is better" : "lower is better";
-  return `async-grpc ${spec.primary.label} ${parts.join(", ")} (${better})`;
+  const lines: string[] = [];
+  for (const view of VIEWS) {
+    if (!present.includes(view.ours)) continue;
+    const ours = medianOf(selfPair(results, view.ours), spec.name, spec.primary.key);
+    const parts = view.others
+      .filter((i) => present.includes(i))
+      .map((impl) => `/ ${impl}: **${formatRatio(ratio(ours, medianOf(selfPair(results, impl), spec.name, spec.primary.key)))}**`);
+    if (parts.length > 0) lines.push(`${view.ours} ${spec.primary.label} ${parts.join(", ")} (${better})`);
+  }
+  return lines.join("  \n");
 }
 
-/** The headline table: primary figure per implementation, ratios, targets. */
-export function summaryTable(results: Results): string {
-  const impls = implsIn(results);
-  const others = impls.filter((i) => i !== OURS);
-  const header = ["scenario", "metric", ...impls, ...others.map((i) => `ours / ${i}`), "targets (ours / other)"];
+/** A headline table: the primary figure of `ours` and the others, ratios, targets. */
+function summaryFor(results: Results, view: View): string | undefined {
+  const present = implsIn(results);
+  if (!present.includes(view.ours)) return undefined;
+  const others = view.others.filter((i) => present.includes(i));
+  const header = ["scenario", "metric", view.ours, ...others, ...others.map((i) => `/ ${i}`), "targets"];
   const rows: string[][] = [];
   for (const spec of scenariosIn(results)) {
     const m = spec.primary;
-    const values = impls.map((i) => medianOf(selfPair(results, i), spec.name, m.key));
-    const ours = medianOf(selfPair(results, OURS), spec.name, m.key);
-    const ratios = others.map((i) => ratio(ours, medianOf(selfPair(results, i), spec.name, m.key)));
-    const targets = TARGETS.filter((t) => t.scenario === spec.name && impls.includes(t.against)).map((t) => {
-      const met = targetMet(t, m, ratio(ours, medianOf(selfPair(results, t.against), spec.name, m.key)));
-      return `${describeTarget(t, m)} ${met === undefined ? "?" : met ? "✅" : "❌"}`;
-    });
-    rows.push([spec.name, metricName(m), ...values.map(formatNumber), ...ratios.map(formatRatio), targets.join("; ")]);
+    const of = (i: Impl): number | undefined => medianOf(selfPair(results, i), spec.name, m.key);
+    const ours = of(view.ours);
+    const targets = view.targets
+      .filter((t) => t.scenario === spec.name && present.includes(t.against))
+      .map((t) => {
+        const met = targetMet(t, m, ratio(ours, of(t.against)));
+        return `${describeTarget(t, m)} ${met === undefined ? "?" : met ? "✅" : "❌"}`;
+      });
+    rows.push([
+      spec.name,
+      metricName(m),
+      formatNumber(ours),
+      ...others.map((i) => formatNumber(of(i))),
+      ...others.map((i) => formatRatio(ratio(ours, of(i)))),
+      targets.join("; "),
+    ]);
   }
-  return table(header, rows);
+  return `### ${view.title}\n\n${table(header, rows)}`;
+}
+
+/** The headline tables: the user path first, then the transport floor (raw bytes). */
+export function summaryTables(results: Results): string {
+  return VIEWS.map((v) => summaryFor(results, v))
+    .filter((s): s is string => s !== undefined)
+    .join("\n\n");
 }
 
 /** Server peak RSS and CPU per 100k calls. */
 export function resourcesTable(results: Results): string {
   const impls = implsIn(results);
-  const grpcJs = selfPair(results, "grpc-js");
   const header = ["implementation", "server peak RSS (MB)", "server peak RSS in unary 64 in flight (MB)", "server CPU s / 100k calls (64 in flight)", "server CPU s / 100k calls (1 in flight)", "client CPU s / 100k calls (64 in flight)"];
   const rows: string[][] = [];
   const per100k = (p: PairResult | undefined, scenario: string, key: string): number | undefined => {
@@ -159,16 +213,23 @@ export function resourcesTable(results: Results): string {
       formatNumber(per100k(p, "unary-throughput", "clientCpuUsPerOp")),
     ]);
   }
-  const ours = selfPair(results, OURS);
-  const rss = ratio(ours?.medianServerPeakRssMb, grpcJs?.medianServerPeakRssMb);
-  const cpu = ratio(medianOf(ours, "unary-throughput", "serverCpuUsPerOp"), medianOf(grpcJs, "unary-throughput", "serverCpuUsPerOp"));
-  const rssMet = rss === undefined ? "?" : rss <= 1 ? "✅" : "❌";
-  return (
-    `${table(header, rows)}\n\n` +
-    `async-grpc / grpc-js: server peak RSS **${formatRatio(rss)}** (target ≤ 1x ${rssMet}), ` +
-    `server CPU per call **${formatRatio(cpu)}** (lower is better). Peak RSS is over the whole server process ` +
-    `(all scenarios of a round, so the large-message ones dominate), median over rounds.`
+  const lines: string[] = [];
+  for (const [oursImpl, theirs] of [[OURS, "grpc-js"], ["async-grpc-bytes", "grpc-js-bytes"]] as const) {
+    const ours = selfPair(results, oursImpl);
+    const other = selfPair(results, theirs);
+    if (!ours || !other) continue;
+    const rss = ratio(ours.medianServerPeakRssMb, other.medianServerPeakRssMb);
+    const cpu = ratio(medianOf(ours, "unary-throughput", "serverCpuUsPerOp"), medianOf(other, "unary-throughput", "serverCpuUsPerOp"));
+    const rssMet = rss === undefined ? "?" : rss <= 1 ? "✅" : "❌";
+    lines.push(
+      `${oursImpl} / ${theirs}: server peak RSS **${formatRatio(rss)}** (target ≤ 1x ${rssMet}), ` +
+        `server CPU per call **${formatRatio(cpu)}** (lower is better).`,
+    );
+  }
+  lines.push(
+    "Peak RSS is over the whole server process (all scenarios of a round, so the large-message ones dominate), median over rounds.",
   );
+  return `${table(header, rows)}\n\n${lines.join("  \n")}`;
 }
 
 /** Our client against grpc-js's server and the reverse. */
@@ -204,7 +265,27 @@ export function errorsSection(results: Results): string {
   return lines.length === 0 ? "" : `### Failures\n\n${lines.join("\n")}`;
 }
 
-export function fullReport(results: Results): string {
+/**
+ * Results files written before the user path was measured (no `meta.layout`) named
+ * the raw-bytes clients and servers `async-grpc` and `grpc-js`: read them as the
+ * `-bytes` implementations they were.
+ */
+export function upgrade(results: Results): Results {
+  if (results.meta.layout === 2) return results;
+  const renamed = (i: string): Impl => (i === "async-grpc" || i === "grpc-js" ? `${i}-bytes` : i) as Impl;
+  return {
+    meta: { ...results.meta, layout: 2 },
+    pairs: results.pairs.map((p) => ({
+      ...p,
+      label: p.cross ? p.label.replace(/\b(async-grpc|grpc-js)\b/g, "$1-bytes") : renamed(p.label),
+      server: renamed(p.server),
+      client: renamed(p.client),
+    })),
+  };
+}
+
+export function fullReport(saved: Results): string {
+  const results = upgrade(saved);
   const m = results.meta;
   const head =
     `## Benchmark ${m.quick ? "(quick) " : ""}${m.date}\n\n` +
@@ -215,11 +296,10 @@ export function fullReport(results: Results): string {
     (m.profile ? "\n\n**Profiling was on (--cpu-prof): the figures are slowed down by the profiler.**" : "");
   return [
     head,
-    "### Summary (medians; ratios are async-grpc / other)",
-    summaryTable(results),
+    summaryTables(results),
     "### Server resources",
     resourcesTable(results),
-    "### Cross pairs",
+    "### Cross pairs (user path)",
     crossTable(results),
     scenarioTables(results),
     errorsSection(results),

@@ -35,6 +35,12 @@ export interface PairResult {
 }
 
 export interface Meta {
+  /**
+   * 2 since the user path is measured: `async-grpc`/`grpc-js` are generated clients
+   * with protobuf messages and the raw-bytes ones are `-bytes`. Absent in older files,
+   * where `async-grpc`/`grpc-js` were raw bytes (report.ts's upgrade() renames them).
+   */
+  layout?: 2;
   date: string;
   node: string;
   nproc: number;

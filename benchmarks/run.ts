@@ -403,6 +403,7 @@ async function main(): Promise<void> {
   const pairs = pairsFor(o);
   const { cpuModel, nproc, gitCommit } = machine();
   const meta: Meta = {
+    layout: 2,
     date: new Date().toISOString(),
     node: process.version,
     nproc,

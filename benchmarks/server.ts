@@ -3,8 +3,10 @@
 // {type:"usage"} with its CPU time and peak RSS, exits on {type:"stop"} (cleanly, so
 // that --cpu-prof can write its profile) or when the orchestrator goes away.
 import { isImpl, type FromServer, type Impl, type ToServer } from "./protocol.js";
+import { startAsyncGrpcBytesServer } from "./servers/async-grpc-bytes.js";
 import { startAsyncGrpcServer } from "./servers/async-grpc.js";
 import { startConnectServer } from "./servers/connect-node.js";
+import { startGrpcJsBytesServer } from "./servers/grpc-js-bytes.js";
 import { startGrpcJsServer } from "./servers/grpc-js.js";
 import { startRawHttp2Server } from "./servers/raw-http2.js";
 import type { RunningServer } from "./servers/types.js";
@@ -23,6 +25,10 @@ function start(impl: Impl): Promise<RunningServer> {
       return startGrpcJsServer();
     case "connect-node":
       return startConnectServer();
+    case "async-grpc-bytes":
+      return startAsyncGrpcBytesServer();
+    case "grpc-js-bytes":
+      return startGrpcJsBytesServer();
     case "raw-http2":
       return startRawHttp2Server(false);
     case "raw-http2-tuned":

@@ -1,47 +1,51 @@
-// async-grpc's client, raw bytes (no serializers), with the async API: await a unary
-// call, `for await` a response stream, await write()/read() on streams.
+// User path (`async-grpc`): the generated BenchClient (protoc-gen-async-grpc) with
+// protobuf-es messages, used with the async API: await a unary call, `for await` a
+// response stream, await write()/read() on streams. Messages are built once per
+// scenario (as connect-node's are); every call encodes and decodes them.
+import { create } from "@bufbuild/protobuf";
 import { EOF, insecureChannel } from "../../src/index.js";
-import { parseCountBody, payloadBody, type BenchMessage } from "../payload.js";
-import { PATHS } from "../protocol.js";
+import { BenchClient as GeneratedBenchClient } from "../gen/bench_grpc.js";
+import { PayloadSchema } from "../gen/bench_pb.js";
+import { parseCountBody, perBody } from "../payload.js";
 import { expectCount, expectLength, TIME_CHECK_EVERY, type BenchClient } from "./types.js";
 
 export function asyncGrpcClient(port: number): BenchClient {
   const channel = insecureChannel(`127.0.0.1:${port}`);
-  const unary = channel.unaryUnary(PATHS.unary);
-  const serverStream = channel.unaryStream(PATHS.serverStream);
-  const clientStream = channel.streamUnary(PATHS.clientStream);
-  const bidi = channel.streamStream(PATHS.bidi);
+  const client = new GeneratedBenchClient(channel);
+  const toPayload = perBody((body) => create(PayloadSchema, { body }));
   return {
     async unary(message) {
-      const reply = await unary(message.wire);
-      expectLength("Unary", reply.byteLength, message.wire.byteLength);
+      const reply = await client.unary(toPayload(message.body));
+      expectLength("Unary", reply.body.byteLength, message.body.byteLength);
     },
     async serverStream(request, expectedCount) {
       let n = 0;
-      for await (const _ of serverStream(request.wire)) n++;
+      for await (const _ of client.serverStream(toPayload(request.body))) n++;
       expectCount("ServerStream", n, expectedCount);
       return n;
     },
-    async clientStream(message: BenchMessage, until: number) {
-      const call = clientStream();
+    async clientStream(message, until) {
+      const payload = toPayload(message.body);
+      const call = client.clientStream();
       let sent = 0;
       do {
-        for (let i = 0; i < TIME_CHECK_EVERY; i++) await call.write(message.wire);
+        for (let i = 0; i < TIME_CHECK_EVERY; i++) await call.write(payload);
         sent += TIME_CHECK_EVERY;
       } while (performance.now() < until);
       await call.doneWriting();
       const reply = await call;
-      expectCount("ClientStream", parseCountBody(payloadBody(reply)), sent);
+      expectCount("ClientStream", parseCountBody(reply.body), sent);
       return sent;
     },
     async pingPong(message, until) {
-      const call = bidi();
+      const payload = toPayload(message.body);
+      const call = client.bidi();
       let n = 0;
       do {
-        await call.write(message.wire);
+        await call.write(payload);
         const reply = await call.read();
         if (reply === EOF) throw new Error("Bidi: EOF before the reply");
-        expectLength("Bidi", reply.byteLength, message.wire.byteLength);
+        expectLength("Bidi", reply.body.byteLength, message.body.byteLength);
         n++;
       } while (performance.now() < until);
       await call.doneWriting();

@@ -1,11 +1,11 @@
-// @connectrpc/connect-node's gRPC transport over HTTP/2 (default settings) with the
-// promise client from protobuf-es descriptors. Connect (de)serializes with
-// protobuf-es; messages are built once per scenario.
+// User path (`connect-node`): @connectrpc/connect-node's gRPC transport over HTTP/2
+// (default settings) with the promise client from the protobuf-es service descriptor.
+// Connect (de)serializes with protobuf-es; messages are built once per scenario.
 import { create } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { Bench, PayloadSchema, type Payload } from "../gen/bench_pb.js";
-import { parseCountBody } from "../payload.js";
+import { parseCountBody, perBody } from "../payload.js";
 import { expectCount, expectLength, TIME_CHECK_EVERY, type BenchClient } from "./types.js";
 
 export function connectClient(port: number): BenchClient {
@@ -14,13 +14,7 @@ export function connectClient(port: number): BenchClient {
   const sessionManager = new Http2SessionManager(baseUrl);
   const transport = createGrpcTransport({ baseUrl, sessionManager }) // gRPC transport: always HTTP/2;
   const client = createClient(Bench, transport);
-  // Built once per distinct message, as an application holding its messages would.
-  const messages = new WeakMap<Uint8Array, Payload>();
-  const toPayload = (body: Uint8Array): Payload => {
-    let m = messages.get(body);
-    if (m === undefined) messages.set(body, (m = create(PayloadSchema, { body })));
-    return m;
-  };
+  const toPayload = perBody((body) => create(PayloadSchema, { body }));
   return {
     async unary(message) {
       const reply = await client.unary(toPayload(message.body));

@@ -1,22 +1,23 @@
-// @grpc/grpc-js's generic Client with raw Buffer (de)serializers, in its idiomatic
-// style: a callback per unary call (wrapped in a promise, as most users do), 'data'
-// events for streams, write()/'drain' for backpressure.
-import * as grpc from "@grpc/grpc-js";
-import { parseCountBody, payloadBody } from "../payload.js";
-import { PATHS } from "../protocol.js";
+// User path (`grpc-js`): @grpc/grpc-js's client class for bench.Bench (what
+// `grpc.loadPackageDefinition(protoLoader.loadSync(...))` gives; see grpc-js-service.ts)
+// with protobufjs messages, in its idiomatic style: a callback per unary call (wrapped
+// in a promise, as most users do), 'data' events for streams, write()/'drain' for
+// backpressure. Request objects are built once per scenario.
+import type * as grpc from "@grpc/grpc-js";
+import { grpcJsBenchClient, type PayloadObject } from "../grpc-js-service.js";
+import { parseCountBody, perBody } from "../payload.js";
 import { expectCount, expectLength, TIME_CHECK_EVERY, type BenchClient } from "./types.js";
 
-const id = (b: Buffer): Buffer => b;
-
 export function grpcJsClient(port: number): BenchClient {
-  const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  const client = grpcJsBenchClient(`127.0.0.1:${port}`);
+  const toPayload = perBody((body): PayloadObject => ({ body: Buffer.from(body.buffer, body.byteOffset, body.byteLength) }));
   return {
     unary(message) {
       return new Promise((resolve, reject) => {
-        client.makeUnaryRequest(PATHS.unary, id, id, message.wire, (err, reply) => {
+        client.unary(toPayload(message.body), (err, reply) => {
           if (err) return reject(err);
           try {
-            expectLength("Unary", reply!.byteLength, message.wire.byteLength);
+            expectLength("Unary", reply!.body.byteLength, message.body.byteLength);
             resolve();
           } catch (e) {
             reject(e);
@@ -26,7 +27,7 @@ export function grpcJsClient(port: number): BenchClient {
     },
     serverStream(request, expectedCount) {
       return new Promise((resolve, reject) => {
-        const call = client.makeServerStreamRequest(PATHS.serverStream, id, id, request.wire);
+        const call = client.serverStream(toPayload(request.body));
         let n = 0;
         call.on("data", () => n++);
         call.on("error", reject);
@@ -41,38 +42,40 @@ export function grpcJsClient(port: number): BenchClient {
       });
     },
     async clientStream(message, until) {
-      let call!: grpc.ClientWritableStream<Buffer>;
-      const reply = new Promise<Buffer>((resolve, reject) => {
-        call = client.makeClientStreamRequest(PATHS.clientStream, id, id, (err, r) => (err ? reject(err) : resolve(r!)));
+      const payload = toPayload(message.body);
+      let call!: grpc.ClientWritableStream<PayloadObject>;
+      const reply = new Promise<PayloadObject>((resolve, reject) => {
+        call = client.clientStream((err, r) => (err ? reject(err) : resolve(r!)));
       });
       let sent = 0;
       do {
         for (let i = 0; i < TIME_CHECK_EVERY; i++) {
-          if (!call.write(message.wire)) await new Promise((r) => call.once("drain", r));
+          if (!call.write(payload)) await new Promise((r) => call.once("drain", r));
         }
         sent += TIME_CHECK_EVERY;
       } while (performance.now() < until);
       call.end();
-      expectCount("ClientStream", parseCountBody(payloadBody(await reply)), sent);
+      expectCount("ClientStream", parseCountBody((await reply).body), sent);
       return sent;
     },
     pingPong(message, until) {
+      const payload = toPayload(message.body);
       return new Promise((resolve, reject) => {
-        const call = client.makeBidiStreamRequest(PATHS.bidi, id, id);
+        const call = client.bidi();
         let n = 0;
-        call.on("data", (reply: Buffer) => {
-          if (reply.byteLength !== message.wire.byteLength) {
-            reject(new Error(`Bidi: got ${reply.byteLength} bytes`));
+        call.on("data", (reply: PayloadObject) => {
+          if (reply.body.byteLength !== message.body.byteLength) {
+            reject(new Error(`Bidi: got ${reply.body.byteLength} bytes`));
             call.cancel();
             return;
           }
           n++;
-          if (performance.now() < until) call.write(message.wire);
+          if (performance.now() < until) call.write(payload);
           else call.end();
         });
         call.on("error", reject);
         call.on("end", () => resolve(n));
-        call.write(message.wire);
+        call.write(payload);
       });
     },
     close: async () => client.close(),

@@ -1,36 +1,33 @@
-// bench.Bench on async-grpc, raw bytes in and out (no (de)serializers), written the
-// way the README shows handlers: async functions and async generators.
-import {
-  createServer,
-  methodHandlersGenericHandler,
-  streamStreamRpcMethodHandler,
-  streamUnaryRpcMethodHandler,
-  unaryStreamRpcMethodHandler,
-  unaryUnaryRpcMethodHandler,
-} from "../../src/index.js";
-import { bodyOfSize, countBody, encodePayload, parseStreamRequestBody, payloadBody } from "../payload.js";
+// User path (`async-grpc`): bench.Bench as a generated servicer (BenchServicer,
+// addBenchServicerToServer from protoc-gen-async-grpc) with protobuf-es messages,
+// written the way the README shows handlers: async functions and async generators.
+import { create } from "@bufbuild/protobuf";
+import { createServer } from "../../src/index.js";
+import { addBenchServicerToServer, type BenchServicer } from "../gen/bench_grpc.js";
+import { PayloadSchema, type Payload } from "../gen/bench_pb.js";
+import { bodyOfSize, countBody, parseStreamRequestBody } from "../payload.js";
 import type { RunningServer } from "./types.js";
+
+const servicer: BenchServicer = {
+  unary: async (request) => request,
+  async *serverStream(request) {
+    const { size, count } = parseStreamRequestBody(request.body);
+    const message = create(PayloadSchema, { body: bodyOfSize(size) });
+    for (let i = 0; i < count; i++) yield message;
+  },
+  async clientStream(requests) {
+    let count = 0;
+    for await (const _ of requests) count++;
+    return create(PayloadSchema, { body: countBody(count) });
+  },
+  async *bidi(requests: AsyncIterable<Payload>) {
+    for await (const request of requests) yield request;
+  },
+};
 
 export async function startAsyncGrpcServer(): Promise<RunningServer> {
   const server = createServer();
-  server.addGenericRpcHandlers([
-    methodHandlersGenericHandler("bench.Bench", {
-      Unary: unaryUnaryRpcMethodHandler(async (request: Uint8Array) => request),
-      ServerStream: unaryStreamRpcMethodHandler(async function* (request: Uint8Array) {
-        const { size, count } = parseStreamRequestBody(payloadBody(request));
-        const message = encodePayload(bodyOfSize(size));
-        for (let i = 0; i < count; i++) yield message;
-      }),
-      ClientStream: streamUnaryRpcMethodHandler(async (requests: AsyncIterable<Uint8Array>) => {
-        let count = 0;
-        for await (const _ of requests) count++;
-        return encodePayload(countBody(count));
-      }),
-      Bidi: streamStreamRpcMethodHandler(async function* (requests: AsyncIterable<Uint8Array>) {
-        for await (const request of requests) yield request;
-      }),
-    }),
-  ]);
+  addBenchServicerToServer(servicer, server);
   const port = await server.addInsecurePort("127.0.0.1:0");
   await server.start();
   return { port, stop: () => server.stop(null) };

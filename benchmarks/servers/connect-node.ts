@@ -1,4 +1,4 @@
-// bench.Bench on @connectrpc/connect-node: connectNodeAdapter on a plain
+// User path (`connect-node`): bench.Bench on @connectrpc/connect-node: connectNodeAdapter on a plain
 // http2.createServer (h2c), default settings. Connect always (de)serializes with
 // protobuf-es; for a single bytes field that is a small cost.
 import * as http2 from "node:http2";

@@ -1,38 +1,18 @@
-// bench.Bench on @grpc/grpc-js with raw Buffer (de)serializers and its idiomatic
-// callback/stream handlers.
+// User path (`grpc-js`): bench.Bench on @grpc/grpc-js from its protobufjs service
+// definition (grpc-js-service.ts, as proto-loader builds it) with protobufjs messages,
+// and its idiomatic callback/stream handlers.
 import * as grpc from "@grpc/grpc-js";
-import { bodyOfSize, countBody, encodePayload, parseStreamRequestBody, payloadBody } from "../payload.js";
-import { PATHS } from "../protocol.js";
+import { benchService, type PayloadObject } from "../grpc-js-service.js";
+import { bodyOfSize, countBody, parseStreamRequestBody } from "../payload.js";
 import type { RunningServer } from "./types.js";
 
-const id = (b: Buffer): Buffer => b;
-
-function method(path: string, requestStream: boolean, responseStream: boolean) {
-  return {
-    path,
-    requestStream,
-    responseStream,
-    requestSerialize: id,
-    requestDeserialize: id,
-    responseSerialize: id,
-    responseDeserialize: id,
-  };
-}
-
-const service: grpc.ServiceDefinition = {
-  Unary: method(PATHS.unary, false, false),
-  ServerStream: method(PATHS.serverStream, false, true),
-  ClientStream: method(PATHS.clientStream, true, false),
-  Bidi: method(PATHS.bidi, true, true),
-};
-
 const implementation: grpc.UntypedServiceImplementation = {
-  Unary(call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) {
+  unary(call: grpc.ServerUnaryCall<PayloadObject, PayloadObject>, callback: grpc.sendUnaryData<PayloadObject>) {
     callback(null, call.request);
   },
-  ServerStream(call: grpc.ServerWritableStream<Buffer, Buffer>) {
-    const { size, count } = parseStreamRequestBody(payloadBody(call.request));
-    const message = encodePayload(bodyOfSize(size));
+  serverStream(call: grpc.ServerWritableStream<PayloadObject, PayloadObject>) {
+    const { size, count } = parseStreamRequestBody(call.request.body);
+    const message: PayloadObject = { body: bodyOfSize(size) };
     let sent = 0;
     const pump = (): void => {
       while (sent < count) {
@@ -46,20 +26,20 @@ const implementation: grpc.UntypedServiceImplementation = {
     };
     pump();
   },
-  ClientStream(call: grpc.ServerReadableStream<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) {
+  clientStream(call: grpc.ServerReadableStream<PayloadObject, PayloadObject>, callback: grpc.sendUnaryData<PayloadObject>) {
     let count = 0;
     call.on("data", () => count++);
-    call.on("end", () => callback(null, encodePayload(countBody(count))));
+    call.on("end", () => callback(null, { body: countBody(count) }));
   },
-  Bidi(call: grpc.ServerDuplexStream<Buffer, Buffer>) {
-    call.on("data", (m: Buffer) => call.write(m));
+  bidi(call: grpc.ServerDuplexStream<PayloadObject, PayloadObject>) {
+    call.on("data", (m: PayloadObject) => call.write(m));
     call.on("end", () => call.end());
   },
 };
 
 export async function startGrpcJsServer(): Promise<RunningServer> {
   const server = new grpc.Server();
-  server.addService(service, implementation);
+  server.addService(benchService(), implementation);
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );
