@@ -112,6 +112,34 @@ test("a client that never half-closes gets the trailers, then RST_STREAM NO_ERRO
   await assertNoLeaks();
 });
 
+test("stop(grace): responses of calls that finish during the grace all reach the client", async () => {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let started = 0;
+  const { server, target } = await startServer((s) =>
+    s.addGenericRpcHandlers([
+      methodHandlersGenericHandler("lc.Svc", {
+        Big: unaryUnaryRpcMethodHandler(async () => {
+          started++;
+          await gate;
+          return new Uint8Array(8 * KiB).fill(9);
+        }),
+      }),
+    ]),
+  );
+  const channel = insecureChannel(target);
+  const calls = Array.from({ length: 1000 }, () => channel.unaryUnary("/lc.Svc/Big")(new Uint8Array(1), { timeoutMs: 10_000 }));
+  const codes = calls.map((c) => c.code());
+  await eventually(() => started === 1000, "every call to reach its handler", 10_000);
+  const stopping = server.stop(5);
+  release();
+  const counts = (await Promise.all(codes)).reduce<Record<string, number>>((acc, c) => ({ ...acc, [StatusCode[c]]: (acc[StatusCode[c]] ?? 0) + 1 }), {});
+  assert.equal(counts, { OK: 1000 });
+  await stopping;
+  await channel.close();
+  await assertNoLeaks();
+});
+
 test("the concurrency limit holds across the interceptors' async gap", async () => {
   let release!: () => void;
   const gate = new Promise<void>((resolve) => (release = resolve));
