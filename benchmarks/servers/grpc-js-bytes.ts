@@ -3,6 +3,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { bodyOfSize, countBody, encodePayload, parseStreamRequestBody, payloadBody } from "../payload.js";
 import { PATHS } from "../protocol.js";
+import { writeAll } from "./grpc-js-write-all.js";
 import type { RunningServer } from "./types.js";
 
 const id = (b: Buffer): Buffer => b;
@@ -33,18 +34,7 @@ const implementation: grpc.UntypedServiceImplementation = {
   ServerStream(call: grpc.ServerWritableStream<Buffer, Buffer>) {
     const { size, count } = parseStreamRequestBody(payloadBody(call.request));
     const message = encodePayload(bodyOfSize(size));
-    let sent = 0;
-    const pump = (): void => {
-      while (sent < count) {
-        sent++;
-        if (!call.write(message)) {
-          call.once("drain", pump);
-          return;
-        }
-      }
-      call.end();
-    };
-    pump();
+    writeAll(call, message, count);
   },
   ClientStream(call: grpc.ServerReadableStream<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) {
     let count = 0;

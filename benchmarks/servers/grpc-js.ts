@@ -4,6 +4,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { benchService, type PayloadObject } from "../grpc-js-service.js";
 import { bodyOfSize, countBody, parseStreamRequestBody } from "../payload.js";
+import { writeAll } from "./grpc-js-write-all.js";
 import type { RunningServer } from "./types.js";
 
 const implementation: grpc.UntypedServiceImplementation = {
@@ -13,18 +14,7 @@ const implementation: grpc.UntypedServiceImplementation = {
   serverStream(call: grpc.ServerWritableStream<PayloadObject, PayloadObject>) {
     const { size, count } = parseStreamRequestBody(call.request.body);
     const message: PayloadObject = { body: bodyOfSize(size) };
-    let sent = 0;
-    const pump = (): void => {
-      while (sent < count) {
-        sent++;
-        if (!call.write(message)) {
-          call.once("drain", pump);
-          return;
-        }
-      }
-      call.end();
-    };
-    pump();
+    writeAll(call, message, count);
   },
   clientStream(call: grpc.ServerReadableStream<PayloadObject, PayloadObject>, callback: grpc.sendUnaryData<PayloadObject>) {
     let count = 0;
