@@ -65,6 +65,7 @@ import {
   codeName,
   payload,
   runClientMain,
+  largeUnaryRequests,
 } from "./lib/interop.js";
 import {
   UNKNOWN_PEER,
@@ -131,19 +132,10 @@ class Stubs {
  * peer address for a call, so the soak log says UNKNOWN_PEER.
  */
 function largeUnaryChannel(stubs: Stubs, close: () => Promise<void>): LargeUnaryChannel {
-  const requests = new Map<string, SimpleRequest>();
+  const requestOfSize = largeUnaryRequests();
   return {
     async unaryCall({ requestSize, responseSize, deadline }: UnaryCallSpec): Promise<string> {
-      const key = `${requestSize}/${responseSize}`;
-      let request = requests.get(key);
-      if (request === undefined) {
-        request = create(SimpleRequestSchema, {
-          responseType: PayloadType.COMPRESSABLE,
-          responseSize,
-          payload: payload(requestSize),
-        });
-        requests.set(key, request);
-      }
+      const request = requestOfSize(requestSize, responseSize);
       const response = await stubs.testService.unaryCall(request, deadline === undefined ? {} : { deadline });
       checkPayload(response.payload, responseSize, "UnaryCall response");
       return UNKNOWN_PEER;

@@ -4,6 +4,7 @@ export {
   Metadata,
   RpcError,
   EOF,
+  type MemberName,
   type MetadataValue,
   type MetadataInit,
 } from "./wire/index.js";

@@ -7,7 +7,7 @@
 // js_import_style, keep_empty_files, ts_nocheck, rewrite_imports, ...
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { createEcmaScriptPlugin, getComments, type GeneratedFile, type Printable, type Schema } from "@bufbuild/protoplugin";
-import { memberName as runtimeMemberName } from "../../src/client/create-client.js";
+import { memberName as runtimeMemberName } from "../../src/wire/member-name.js";
 import { VERSION } from "../../src/version.js";
 
 /** Where the generated code imports the runtime from. */

@@ -7,7 +7,9 @@ import { create } from "@bufbuild/protobuf";
 import {
   PayloadSchema,
   PayloadType,
+  SimpleRequestSchema,
   type EchoStatus,
+  type SimpleRequest,
   type Payload,
   type ResponseParameters,
 } from "../gen/grpc/testing/messages_pb.js";
@@ -84,6 +86,23 @@ export const UNIMPLEMENTED_SERVICE = "grpc.testing.UnimplementedService";
 /** A COMPRESSABLE payload of `size` zero bytes. */
 export function payload(size: number): Payload {
   return create(PayloadSchema, { type: PayloadType.COMPRESSABLE, body: new Uint8Array(size) });
+}
+
+/**
+ * Large_unary requests by size, each built once: the soak and concurrent cases send the
+ * same request many times, and building it (a zeroed payload) is not what they measure.
+ */
+export function largeUnaryRequests(): (requestSize: number, responseSize: number) => SimpleRequest {
+  const requests = new Map<string, SimpleRequest>();
+  return (requestSize, responseSize) => {
+    const key = `${requestSize}/${responseSize}`;
+    let request = requests.get(key);
+    if (request === undefined) {
+      request = create(SimpleRequestSchema, { responseType: PayloadType.COMPRESSABLE, responseSize, payload: payload(requestSize) });
+      requests.set(key, request);
+    }
+    return request;
+  };
 }
 
 // ---------------------------------------------------------------------------

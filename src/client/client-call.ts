@@ -135,8 +135,8 @@ export abstract class ClientCall<Req, Res> {
     } else {
       this.compressor = host.defaultCompression;
     }
-    if (streamingResponse) this.queue = new MessageQueue<Res>(READ_HIGH_WATER_BYTES, () => this.stream?.resume(), this.decodeResponse);
-    this.writer = new MessageWriter(this.onWriteError, host.retryBufferBytes);
+    if (streamingResponse) this.queue = new MessageQueue<Res>(READ_HIGH_WATER_BYTES, () => this.stream?.resume(), this);
+    this.writer = new MessageWriter(this, host.retryBufferBytes);
     this.signal = options?.signal;
   }
 
@@ -283,24 +283,29 @@ export abstract class ClientCall<Req, Res> {
     this.abort(error.code, error.details, error);
   }
 
-  // Decompresses (when needed) and parses one response, when it is read; a failure
-  // ends the call with its status and is thrown to the reader as well.
-  private decodeResponse = (bytes: Uint8Array, compressed: boolean): Res | Promise<Res> =>
-    this.reader!.decode(bytes, compressed, this.parseResponse, this.readFailure);
+  /**
+   * @internal MessageDecoding: decompresses (when needed) and parses one response when
+   * it is read; a failure ends the call with its status and is thrown to the reader too.
+   */
+  decodeMessage(bytes: Uint8Array, compressed: boolean): Res | Promise<Res> {
+    return this.reader!.decode(bytes, compressed, this);
+  }
 
-  private parseResponse = (bytes: Uint8Array): Res => {
+  /** @internal MessageParser */
+  parseMessage(bytes: Uint8Array): Res {
     try {
       return this.method.deserialize(bytes);
     } catch (err) {
       throw new RpcError(StatusCode.INTERNAL, `Failed to parse server response: ${errorMessage(err)}`, { cause: err });
     }
-  };
+  }
 
-  private readFailure = (err: unknown): RpcError => {
+  /** @internal MessageParser */
+  readFailed(err: unknown): RpcError {
     const error = RpcError.from(err, StatusCode.INTERNAL);
     this.abort(error.code, error.details, error);
     return this.failure ?? error;
-  };
+  }
 
   private onTrailers = (trailers: IncomingHttpHeaders, _flags: number, raw: string[]): void => {
     this.trailersRaw = raw;
@@ -379,7 +384,7 @@ export abstract class ClientCall<Req, Res> {
     this.settling = true;
     let response: Res | Promise<Res>;
     try {
-      response = this.decodeResponse(bytes, this.responseWasCompressed);
+      response = this.decodeMessage(bytes, this.responseWasCompressed);
     } catch {
       return; // the call has failed with the reason
     }
@@ -477,9 +482,10 @@ export abstract class ClientCall<Req, Res> {
     return encodeMessage(bytes, this.host.maxSendMessageLength, compress ? this.compressor : undefined, bytes !== (request as unknown));
   }
 
-  private onWriteError = (error: RpcError): void => {
+  /** @internal MessageWriter owner */
+  writeFailed(error: RpcError): void {
     this.abort(error.code, error.details, error);
-  };
+  }
 
   // ---- ending ----------------------------------------------------------------
 

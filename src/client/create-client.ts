@@ -10,6 +10,7 @@ import type {
   MessageInitShape,
   MessageShape,
 } from "@bufbuild/protobuf";
+import { memberName, type MemberName } from "../wire/index.js";
 import type { Channel } from "./channel.js";
 import type { CallOptions, MethodSerializers } from "./call-options.js";
 import type { StreamStreamCall, StreamUnaryCall, UnaryStreamCall, UnaryUnaryCall } from "./calls.js";
@@ -19,21 +20,6 @@ import type {
   UnaryStreamMultiCallable,
   UnaryUnaryMultiCallable,
 } from "./multi-callable.js";
-
-/**
- * The name of the member that stands for `method` on a client (`createClient()`, the
- * generated `<Service>Client`) and on a servicer: its protobuf-es `localName` (camelCase,
- * with `constructor`, `toString`, `toJSON` and `valueOf` already escaped as
- * `constructor$`, ...), and `then` escaped the same way as `then$`, so that no client or
- * servicer is ever a thenable that `await` would call. Proto names cannot contain `$`,
- * so an escaped name never collides with another method's.
- */
-export function memberName(method: Pick<DescMethod, "localName">): string {
-  return method.localName === "then" ? "then$" : method.localName;
-}
-
-/** The key `memberName()` gives a method whose protobuf-es local name is `K`. */
-export type MemberName<K> = K extends "then" ? "then$" : K;
 
 /**
  * A call on a method whose kind is known only at run time (a plain `DescMethod`, such as

@@ -8,6 +8,6 @@ export type {
   StreamUnaryMultiCallable,
   StreamStreamMultiCallable,
 } from "./multi-callable.js";
-export { createClient, protobufSerializers, type Client, type MethodClient, type AnyKindCall, type AnyKindMultiCallable, type MemberName } from "./create-client.js";
+export { createClient, protobufSerializers, type Client, type MethodClient, type AnyKindCall, type AnyKindMultiCallable } from "./create-client.js";
 export { parseTarget, type Target } from "./target.js";
 export type { ClientInterceptor, ClientCallDetails, Call, MethodKind } from "./interceptor.js";

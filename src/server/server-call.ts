@@ -101,9 +101,9 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
       this.timer = new DeadlineTimer(deadline, () => this.expire());
     }
     const streamingRequest = handler.kind === "client_streaming" || handler.kind === "bidi_streaming";
-    if (streamingRequest) this.queue = new MessageQueue(READ_HIGH_WATER_BYTES, () => stream.resume(), this.decodeRequest);
+    if (streamingRequest) this.queue = new MessageQueue(READ_HIGH_WATER_BYTES, () => stream.resume(), this);
     this.reader = new MessageReader(this, server.maxReceiveMessageLength, decompressor);
-    this.writer = new MessageWriter(this.onWriteError);
+    this.writer = new MessageWriter(this);
     this.writer.attach(new ResponseSink(this, stream));
     stream.on("data", this.onData);
     stream.once("end", this.onEnd);
@@ -120,7 +120,7 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
     this.requestsEnded = true;
     if (this.finished || this.queue?.ended) return;
     if (this.reader.hasPartialMessage) {
-      this.fail(StatusCode.INTERNAL, "Request stream ended in the middle of a message");
+      this.finishWithStatus(StatusCode.INTERNAL, "Request stream ended in the middle of a message");
       return;
     }
     if (this.queue) {
@@ -129,14 +129,14 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
     }
     if (this.requests === 0) {
       // gRPC's statuscodes.md: a cardinality violation is UNIMPLEMENTED.
-      this.fail(StatusCode.UNIMPLEMENTED, "Received no request message for a unary-request method");
+      this.finishWithStatus(StatusCode.UNIMPLEMENTED, "Received no request message for a unary-request method");
       return;
     }
     const bytes = this.requestBytes!;
     this.requestBytes = undefined;
     let request: unknown;
     try {
-      request = this.decodeRequest(bytes, this.requestWasCompressed);
+      request = this.decodeMessage(bytes, this.requestWasCompressed);
     } catch {
       return; // the call has failed with the reason
     }
@@ -153,7 +153,7 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
       return;
     }
     if (++this.requests > 1) {
-      this.fail(StatusCode.UNIMPLEMENTED, "Received more than one request message for a unary-request method");
+      this.finishWithStatus(StatusCode.UNIMPLEMENTED, "Received more than one request message for a unary-request method");
       return;
     }
     this.requestBytes = bytes;
@@ -162,27 +162,32 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
 
   /** @internal MessageSink */
   onReadError(error: RpcError): void {
-    this.fail(error.code, error.details);
+    this.finishWithStatus(error.code, error.details);
   }
 
-  // Decompresses (when needed) and parses one request, when it is read; a failure
-  // ends the call with its status and is thrown to the reader as well.
-  private decodeRequest = (bytes: Uint8Array, compressed: boolean): unknown =>
-    this.reader.decode(bytes, compressed, this.parseRequest, this.readFailure);
+  /**
+   * @internal MessageDecoding: decompresses (when needed) and parses one request when it
+   * is read; a failure ends the call with its status and is thrown to the reader too.
+   */
+  decodeMessage(bytes: Uint8Array, compressed: boolean): unknown {
+    return this.reader.decode(bytes, compressed, this);
+  }
 
-  private parseRequest = (bytes: Uint8Array): unknown => {
+  /** @internal MessageParser */
+  parseMessage(bytes: Uint8Array): unknown {
     try {
       return this.handler.requestDeserializer(bytes);
     } catch (err) {
       throw new RpcError(StatusCode.INTERNAL, `Failed to parse request: ${errorMessage(err)}`);
     }
-  };
+  }
 
-  private readFailure = (err: unknown): RpcError => {
+  /** @internal MessageParser */
+  readFailed(err: unknown): RpcError {
     const error = RpcError.from(err, StatusCode.INTERNAL);
-    this.fail(error.code, error.details);
+    this.finishWithStatus(error.code, error.details);
     return error;
-  };
+  }
 
   private requestIterable(): AsyncIterable<unknown> {
     return {
@@ -314,9 +319,10 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
     return this.writer.write(frame);
   }
 
-  private onWriteError = (error: RpcError): void => {
+  /** @internal MessageWriter owner */
+  writeFailed(error: RpcError): void {
     this.finishWithStatus(error.code, error.details);
-  };
+  }
 
   /** @internal ResponseSink */
   sendHeaders(): void {
@@ -352,7 +358,7 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
       return; // the stream was reset meanwhile; nothing is left to tell
     }
     // Not from inside this event: Node would reset the stream before the trailers go out.
-    if (!this.requestsEnded) setImmediate(this.closeIfClientSending);
+    if (!this.requestsEnded) setImmediate(ServerCall.closeIfClientSending, this);
   };
 
   private prepareTrailers(code: StatusCode, details: string): void {
@@ -372,16 +378,16 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
     } catch {
       return; // already reset by the peer
     }
-    this.closeIfClientSending();
+    ServerCall.closeIfClientSending(this);
   }
 
   // After our status, a client still sending is told to stop (gRPC core does the
   // same); otherwise a stream whose client never half-closes stays open.
-  private closeIfClientSending = (): void => {
-    const stream = this.stream;
-    if (this.requestsEnded || stream.closed) return;
-    stream.close(this.expired ? http2Constants.NGHTTP2_CANCEL : http2Constants.NGHTTP2_NO_ERROR);
-  };
+  private static closeIfClientSending(call: ServerCall): void {
+    const stream = call.stream;
+    if (call.requestsEnded || stream.closed) return;
+    stream.close(call.expired ? http2Constants.NGHTTP2_CANCEL : http2Constants.NGHTTP2_NO_ERROR);
+  }
 
   // ---- ending ------------------------------------------------------------------
 
@@ -407,11 +413,6 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
     }
   }
 
-  /** A failure found by the runtime (bad frame, parse error): end the call with it. */
-  private fail(code: StatusCode, details: string): void {
-    this.finishWithStatus(code, details);
-  }
-
   private expire(): void {
     if (this.finished) return;
     trace("server", () => `deadline exceeded: ${this.method()}`);
@@ -429,7 +430,6 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
       this.timer?.cancel();
       const reason = new RpcError(StatusCode.CANCELLED, "The client cancelled the call");
       this.stopReading(reason);
-      this.writer.fail();
       this.abortSignal(reason);
     }
     // Writes still waiting for room are let go: the stream is gone.

@@ -10,7 +10,7 @@ import type {
   MessageInitShape,
   MessageShape,
 } from "@bufbuild/protobuf";
-import { memberName, type MemberName } from "../client/create-client.js";
+import { memberName, type MemberName } from "../wire/index.js";
 import type { RpcMethodHandler, StreamResult, UnaryResult } from "./method-handlers.js";
 import type { ServicerContext } from "./servicer-context.js";
 

@@ -3,7 +3,9 @@
  * what the reader gets. It may be asynchronous (decompression); it throws or rejects
  * when the message is bad, and the queue hands that error to the reader.
  */
-export type MessageDecode<T> = (bytes: Uint8Array, compressed: boolean) => T | Promise<T>;
+export interface MessageDecoding<T> {
+  decodeMessage(bytes: Uint8Array, compressed: boolean): T | Promise<T>;
+}
 
 /**
  * A bounded pull queue between a push source (a stream's DATA, already framed) and
@@ -37,7 +39,7 @@ export class MessageQueue<T> {
   constructor(
     private readonly highWaterBytes: number,
     private readonly onDrained: () => void,
-    private readonly decode: MessageDecode<T>,
+    private readonly decoding: MessageDecoding<T>,
   ) {}
 
   get ended(): boolean {
@@ -114,7 +116,7 @@ export class MessageQueue<T> {
     this.lastCompressed = compressed;
     let value: T | Promise<T>;
     try {
-      value = this.decode(bytes, compressed);
+      value = this.decoding.decodeMessage(bytes, compressed);
     } catch (err) {
       reject(err);
       return;

@@ -7,6 +7,13 @@ export interface MessageSink {
   onReadError(error: RpcError): void;
 }
 
+/** Turns received messages into values for one call: parses one, and ends the call when reading fails. */
+export interface MessageParser<T> {
+  parseMessage(bytes: Uint8Array): T;
+  /** Reading failed (a bad or undecompressable message): end the call, and return the error the reader gets. */
+  readFailed(err: unknown): RpcError;
+}
+
 /**
  * Turns the DATA chunks of one HTTP/2 stream into messages: length-prefixed decoding
  * bounded by the receive limit, synchronously and in order. Decompression is not done
@@ -48,23 +55,28 @@ export class MessageReader {
   /**
    * Turns one received message into what the reader gets: decompressed when its flag
    * says so (bounded by the receive limit: RESOURCE_EXHAUSTED past it, INTERNAL for
-   * corrupt input), then parsed. A failure goes to `fail`, whose error is thrown.
+   * corrupt input), then parsed by `parser`. A failure goes to `parser.readFailed`,
+   * whose error is thrown.
    */
-  decode<T>(bytes: Uint8Array, compressed: boolean, parse: (bytes: Uint8Array) => T, fail: (err: unknown) => RpcError): T | Promise<T> {
-    const parsed = (payload: Uint8Array): T => {
-      try {
-        return parse(payload);
-      } catch (err) {
-        throw fail(err);
-      }
-    };
-    if (!compressed) return parsed(bytes);
-    return this.decompressor!.decompress(bytes, this.maxMessageLength).then(parsed, (err: unknown) => {
-      throw fail(err);
-    });
+  decode<T>(bytes: Uint8Array, compressed: boolean, parser: MessageParser<T>): T | Promise<T> {
+    if (!compressed) return parse(parser, bytes);
+    return this.decompressor!.decompress(bytes, this.maxMessageLength).then(
+      (payload) => parse(parser, payload),
+      (err: unknown) => {
+        throw parser.readFailed(err);
+      },
+    );
   }
 
   private onFrame = (payload: Uint8Array, compressed: boolean): void => {
     if (!this.stopped) this.sink.onMessageBytes(payload, compressed);
   };
+}
+
+function parse<T>(parser: MessageParser<T>, bytes: Uint8Array): T {
+  try {
+    return parser.parseMessage(bytes);
+  } catch (err) {
+    throw parser.readFailed(err);
+  }
 }

@@ -96,12 +96,12 @@ export class MessageWriter {
   private replayBytes = 0;
 
   /**
-   * @param onError a frame could not be made or written (compression failed, the sink
-   *   threw); the writer has already failed its pending writes with it.
+   * @param owner told when a frame could not be made or written (compression failed,
+   *   the sink threw); the writer has already failed its pending writes with the error.
    * @param replayLimitBytes keep up to this many written bytes for `rewind()`; 0 keeps none.
    */
   constructor(
-    private readonly onError: (error: RpcError) => void,
+    private readonly owner: { writeFailed(error: RpcError): void },
     private readonly replayLimitBytes = 0,
   ) {
     if (replayLimitBytes > 0) this.replay = [];
@@ -275,7 +275,7 @@ export class MessageWriter {
     if (this.failed) return;
     const error = RpcError.from(err, StatusCode.INTERNAL);
     this.fail(error);
-    this.onError(error);
+    this.owner.writeFailed(error);
   }
 }
 

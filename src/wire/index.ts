@@ -7,6 +7,7 @@ export { FRAME_HEADER_LENGTH, frameMessage, frameHeader, MessageDecoder, type Me
 export { RpcError, type RpcErrorOptions } from "./rpc-error.js";
 export { EOF } from "./eof.js";
 export { isGrpcContentType } from "./content-type.js";
+export { memberName, type MemberName } from "./member-name.js";
 export { httpStatusToCode, http2ErrorCodeToStatus, http2ErrorCodeName, Http2ErrorCode } from "./http-status.js";
 export {
   identity,

@@ -56,6 +56,7 @@ import {
   codeName,
   payload,
   runClientMain,
+  largeUnaryRequests,
 } from "../../lib/interop.js";
 import {
   UNKNOWN_PEER,
@@ -304,19 +305,10 @@ function streamingOutputRequest(sizes: readonly number[], requestSize?: number):
  * are kept by size: concurrent_large_unary sends one request object many times.
  */
 function largeUnaryChannel(stub: TestServiceClient, close: () => void): LargeUnaryChannel {
-  const requests = new Map<string, SimpleRequest>();
+  const requestOfSize = largeUnaryRequests();
   return {
     unaryCall({ requestSize, responseSize, deadline }: UnaryCallSpec): Promise<string> {
-      const key = `${requestSize}/${responseSize}`;
-      let request = requests.get(key);
-      if (request === undefined) {
-        request = create(SimpleRequestSchema, {
-          responseType: PayloadType.COMPRESSABLE,
-          responseSize,
-          payload: payload(requestSize),
-        });
-        requests.set(key, request);
-      }
+      const request = requestOfSize(requestSize, responseSize);
       const options: grpc.CallOptions = deadline === undefined ? {} : { deadline };
       return new Promise((resolve, reject) => {
         const call = stub.unaryCall(request, new grpc.Metadata(), options, (error, response) => {
