@@ -4,6 +4,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { parseCountBody, payloadBody } from "../payload.js";
 import { PATHS } from "../protocol.js";
+import { countMessages } from "./grpc-js-count.js";
 import { expectCount, expectLength, TIME_CHECK_EVERY, type BenchClient } from "./types.js";
 
 const id = (b: Buffer): Buffer => b;
@@ -25,20 +26,7 @@ export function grpcJsBytesClient(port: number): BenchClient {
       });
     },
     serverStream(request, expectedCount) {
-      return new Promise((resolve, reject) => {
-        const call = client.makeServerStreamRequest(PATHS.serverStream, id, id, request.wire);
-        let n = 0;
-        call.on("data", () => n++);
-        call.on("error", reject);
-        call.on("end", () => {
-          try {
-            expectCount("ServerStream", n, expectedCount);
-            resolve(n);
-          } catch (e) {
-            reject(e);
-          }
-        });
-      });
+      return countMessages(client.makeServerStreamRequest(PATHS.serverStream, id, id, request.wire), "ServerStream", expectedCount);
     },
     async clientStream(message, until) {
       let call!: grpc.ClientWritableStream<Buffer>;

@@ -6,6 +6,7 @@
 import type * as grpc from "@grpc/grpc-js";
 import { grpcJsBenchClient, type PayloadObject } from "../grpc-js-service.js";
 import { parseCountBody, perBody } from "../payload.js";
+import { countMessages } from "./grpc-js-count.js";
 import { expectCount, expectLength, TIME_CHECK_EVERY, type BenchClient } from "./types.js";
 
 export function grpcJsClient(port: number): BenchClient {
@@ -26,20 +27,7 @@ export function grpcJsClient(port: number): BenchClient {
       });
     },
     serverStream(request, expectedCount) {
-      return new Promise((resolve, reject) => {
-        const call = client.serverStream(toPayload(request.body));
-        let n = 0;
-        call.on("data", () => n++);
-        call.on("error", reject);
-        call.on("end", () => {
-          try {
-            expectCount("ServerStream", n, expectedCount);
-            resolve(n);
-          } catch (e) {
-            reject(e);
-          }
-        });
-      });
+      return countMessages(client.serverStream(toPayload(request.body)), "ServerStream", expectedCount);
     },
     async clientStream(message, until) {
       const payload = toPayload(message.body);
