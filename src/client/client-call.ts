@@ -8,6 +8,7 @@ import {
   MessageQueue,
   MessageReader,
   MessageWriter,
+  HAS_ROOM,
   trace,
   writeFrame,
   type ClientConnection,
@@ -66,7 +67,6 @@ export interface WriteOptions {
 // Responses are buffered up to this many wire bytes before the HTTP/2 stream is
 // paused; beyond it, flow control holds the peer back.
 const READ_HIGH_WATER_BYTES = 256 * 1024;
-const RESOLVED = Promise.resolve();
 
 /**
  * The state machine shared by the four call kinds: one HTTP/2 stream, its deadline,
@@ -557,7 +557,7 @@ export abstract class ClientCall<Req, Res> {
   }
 
   protected whenFinished(): Promise<void> {
-    if (this.finished) return RESOLVED;
+    if (this.finished) return HAS_ROOM;
     return new Promise((resolve) => (this.finishWaiters ??= []).push(resolve));
   }
 

@@ -1,4 +1,4 @@
-import { create, fromBinary, isMessage, toBinary } from "@bufbuild/protobuf";
+import { create, fromBinary, isMessage } from "@bufbuild/protobuf";
 import type {
   DescMessage,
   DescMethod,
@@ -10,7 +10,7 @@ import type {
   MessageInitShape,
   MessageShape,
 } from "@bufbuild/protobuf";
-import { memberName, type MemberName } from "../wire/index.js";
+import { memberName, protobufEncoder, type MemberName } from "../wire/index.js";
 import type { Channel } from "./channel.js";
 import type { CallOptions, MethodSerializers } from "./call-options.js";
 import type { StreamStreamCall, StreamUnaryCall, UnaryStreamCall, UnaryUnaryCall } from "./calls.js";
@@ -106,8 +106,9 @@ export function protobufSerializers<I extends DescMessage, O extends DescMessage
   input: I,
   output: O,
 ): Required<MethodSerializers<MessageInitShape<I>, MessageShape<O>>> {
+  const encode = protobufEncoder(input);
   return {
-    requestSerializer: (request) => toBinary(input, isMessage(request, input) ? request : create(input, request)),
+    requestSerializer: (request) => encode(isMessage(request, input) ? request : create(input, request)),
     responseDeserializer: (bytes) => fromBinary(output, bytes),
   };
 }

@@ -8,6 +8,7 @@ import {
   MessageQueue,
   MessageReader,
   MessageWriter,
+  HAS_ROOM,
   RESPOND_END_STREAM,
   RESPOND_WITH_TRAILERS,
   trace,
@@ -38,7 +39,6 @@ export interface CallServer {
   callEnded(call: ServerCall): void;
 }
 
-const RESOLVED = Promise.resolve();
 const READ_HIGH_WATER_BYTES = 256 * 1024;
 
 /** Thrown by `context.abort()`: carries the status out of the handler. */
@@ -262,11 +262,24 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
       await result;
       return;
     }
-    const iterable = result as AsyncIterable<unknown> | Iterable<unknown>;
-    if (typeof (iterable as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function" || typeof (iterable as Iterable<unknown>)[Symbol.iterator] === "function") {
-      for await (const response of iterable) {
+    // A write that leaves room returns HAS_ROOM, and is not awaited: one promise turn
+    // less per message, and none at all for a synchronous iterable.
+    if (typeof (result as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function") {
+      for await (const response of result as AsyncIterable<unknown>) {
         if (this.finished) break;
-        await this.write(response);
+        const room = this.write(response);
+        if (room !== HAS_ROOM) await room;
+      }
+      return;
+    }
+    if (typeof (result as Iterable<unknown>)[Symbol.iterator] === "function") {
+      for (let response of result as Iterable<unknown>) {
+        if (this.finished) break;
+        // As `for await` would: a synchronous iterable may yield promises.
+        if (response instanceof Promise) response = await response;
+        if (this.finished) break;
+        const room = this.write(response);
+        if (room !== HAS_ROOM) await room;
       }
       return;
     }
@@ -297,7 +310,7 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
 
   /** gRPC Python `write()`: sends one response; resolves when HTTP/2 has room for more. */
   write(response: unknown): Promise<void> {
-    if (this.finished) return RESOLVED; // a finished call drops late writes
+    if (this.finished) return HAS_ROOM; // a finished call drops late writes
     let frame: Frame | Promise<Frame>;
     try {
       let bytes: Uint8Array;
@@ -314,7 +327,7 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
     } catch (err) {
       const e = RpcError.from(err, StatusCode.INTERNAL);
       this.finishWithStatus(e.code, e.details);
-      return RESOLVED;
+      return HAS_ROOM;
     }
     return this.writer.write(frame);
   }

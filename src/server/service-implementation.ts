@@ -1,4 +1,4 @@
-import { create, fromBinary, isMessage, toBinary } from "@bufbuild/protobuf";
+import { create, fromBinary, isMessage } from "@bufbuild/protobuf";
 import type {
   DescMessage,
   DescMethod,
@@ -10,7 +10,7 @@ import type {
   MessageInitShape,
   MessageShape,
 } from "@bufbuild/protobuf";
-import { memberName, type MemberName } from "../wire/index.js";
+import { memberName, protobufEncoder, type MemberName } from "../wire/index.js";
 import type { RpcMethodHandler, StreamResult, UnaryResult } from "./method-handlers.js";
 import type { ServicerContext } from "./servicer-context.js";
 
@@ -65,7 +65,8 @@ function handlerFor(method: DescMethod, behavior: (input: unknown, context: Serv
   const input = method.input;
   const output = method.output;
   const requestDeserializer = (bytes: Uint8Array): unknown => fromBinary(input, bytes);
-  const responseSerializer = (response: unknown): Uint8Array => toBinary(output, toMessage(output, response));
+  const encode = protobufEncoder(output);
+  const responseSerializer = (response: unknown): Uint8Array => encode(toMessage(output, response));
   return {
     kind: method.methodKind,
     behavior,

@@ -92,10 +92,18 @@ export class MessageQueue<T> {
 
   next(): Promise<IteratorResult<T>> {
     if (this.head < this.frames.length) {
-      return new Promise((resolve, reject) => {
-        const [bytes, compressed] = this.shift();
-        this.deliver(bytes, compressed, resolve, reject);
-      });
+      const i = this.head;
+      const bytes = this.frames[i]!;
+      const compressed = this.flags !== undefined && this.flags[i]!;
+      this.shift();
+      this.lastCompressed = compressed;
+      let value: T | Promise<T>;
+      try {
+        value = this.decoding.decodeMessage(bytes, compressed);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      return value instanceof Promise ? value.then(asResult) : Promise.resolve({ value, done: false });
     }
     if (this.finished) {
       return this.failure ? Promise.reject(this.failure) : Promise.resolve({ value: undefined, done: true });
@@ -125,10 +133,9 @@ export class MessageQueue<T> {
     else resolve({ value, done: false });
   }
 
-  private shift(): [Uint8Array, boolean] {
-    const i = this.head++;
-    const bytes = this.frames[i]!;
-    const compressed = this.flags !== undefined && this.flags[i]!;
+  /** Drops the head message (the caller has taken it). */
+  private shift(): void {
+    const bytes = this.frames[this.head++]!;
     this.bytes -= bytes.byteLength;
     if (this.head === this.frames.length) {
       this.frames = [];
@@ -143,6 +150,9 @@ export class MessageQueue<T> {
       this.paused = false;
       this.onDrained();
     }
-    return [bytes, compressed];
   }
+}
+
+function asResult<T>(value: T): IteratorResult<T> {
+  return { value, done: false };
 }

@@ -1,4 +1,4 @@
-import { frameHeader, frameMessage, RpcError, StatusCode, type Compressor } from "../wire/index.js";
+import { frameHeader, frameMessage, RpcError, StatusCode, takeFrame, type Compressor } from "../wire/index.js";
 
 /**
  * One length-prefixed message ready for the wire: prefix and message in one buffer, or,
@@ -21,7 +21,8 @@ const SPLIT_FRAME_BYTES = 16 * 1024;
 
 /**
  * Frames one serialized message for the wire: the send limit (RESOURCE_EXHAUSTED past
- * it, thrown), compression when a compressor is given, and the 5-byte prefix. `owned`
+ * it, thrown), compression when a compressor is given, and the 5-byte prefix (written
+ * in place when the encoder left room for it, see `allocateFrame`). `owned`
  * says the bytes were made for this message alone (a serializer's fresh output), so a
  * large one may go out as it is; bytes the caller may reuse are copied.
  */
@@ -29,7 +30,7 @@ export function encodeMessage(bytes: Uint8Array, maxLength: number, compressor: 
   if (bytes.byteLength > maxLength) {
     throw new RpcError(StatusCode.RESOURCE_EXHAUSTED, `Sent message larger than max (${bytes.byteLength} vs. ${maxLength})`);
   }
-  if (compressor === undefined) return owned ? frame(bytes, false) : frameMessage(bytes);
+  if (compressor === undefined) return takeFrame(bytes) ?? (owned ? frame(bytes, false) : frameMessage(bytes));
   return compressor.compress(bytes).then((compressed) => frame(compressed, true));
 }
 
@@ -68,7 +69,11 @@ interface Entry {
   reject: (error: Error) => void;
 }
 
-const RESOLVED = Promise.resolve();
+/**
+ * What `write()` returns when there is room for more at once: a caller that compares
+ * against it skips an await (a promise turn per message).
+ */
+export const HAS_ROOM: Promise<void> = Promise.resolve();
 
 function ignore(): void {}
 
@@ -117,7 +122,7 @@ export class MessageWriter {
     if (this.failed) return this.settled();
     if (this.ending) return handled(Promise.reject(new Error("write() after the end of the message stream")));
     if (!(frame instanceof Promise) && this.sink !== undefined && !this.blocked && this.queue.length === 0) {
-      return this.put(frame) ? RESOLVED : this.whenDrained();
+      return this.put(frame) ? HAS_ROOM : this.whenDrained();
     }
     let entry!: Entry;
     const promise = handled(new Promise<void>((resolve, reject) => (entry = { frame: undefined, resolve, reject })));
@@ -193,7 +198,7 @@ export class MessageWriter {
   }
 
   private settled(): Promise<void> {
-    return this.failure ? handled(Promise.reject(this.failure)) : RESOLVED;
+    return this.failure ? handled(Promise.reject(this.failure)) : HAS_ROOM;
   }
 
   private pump(): void {

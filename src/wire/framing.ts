@@ -35,6 +35,35 @@ export function frameMessage(message: Uint8Array, compressed = false): Buffer {
   return frame;
 }
 
+// The most recent `allocateFrame`, so that the framing that follows the encoding
+// (always synchronously, on the same tick) finds the room left for the prefix.
+let lastFrame: Buffer | undefined;
+let lastMessage: Buffer | undefined;
+
+/**
+ * Allocates the frame of a message about to be encoded and returns its message part,
+ * for the encoder to fill; `takeFrame` then only writes the prefix in front of it.
+ */
+export function allocateFrame(length: number): Buffer {
+  checkLength(length);
+  const frame = Buffer.allocUnsafe(FRAME_HEADER_LENGTH + length);
+  lastFrame = frame;
+  return (lastMessage = frame.subarray(FRAME_HEADER_LENGTH));
+}
+
+/**
+ * The whole frame of `message`, prefix written, when `message` is what the latest
+ * `allocateFrame` returned; otherwise undefined (the caller copies as usual).
+ */
+export function takeFrame(message: Uint8Array, compressed = false): Buffer | undefined {
+  if (message !== lastMessage) return undefined;
+  const frame = lastFrame!;
+  lastFrame = lastMessage = undefined;
+  frame[0] = compressed ? 1 : 0;
+  frame.writeUInt32BE(message.byteLength, 1);
+  return frame;
+}
+
 /** Options of a `MessageDecoder`. */
 export interface MessageDecoderOptions {
   /** Largest accepted message in bytes; a negative number or Infinity means no limit (gRPC's -1). */

@@ -3,7 +3,8 @@ export { StatusCode, isStatusCode, statusCodeName, parseStatusCode } from "./sta
 export { encodeStatusMessage, decodeStatusMessage } from "./status-message.js";
 export { encodeTimeout, parseTimeout } from "./timeout.js";
 export { Metadata, isReservedHeader, type MetadataValue, type MetadataInit } from "./metadata.js";
-export { FRAME_HEADER_LENGTH, frameMessage, frameHeader, MessageDecoder, type MessageDecoderOptions } from "./framing.js";
+export { FRAME_HEADER_LENGTH, frameMessage, frameHeader, takeFrame, MessageDecoder, type MessageDecoderOptions } from "./framing.js";
+export { protobufEncoder } from "./protobuf-encoder.js";
 export { RpcError, type RpcErrorOptions } from "./rpc-error.js";
 export { EOF } from "./eof.js";
 export { isGrpcContentType } from "./content-type.js";
