@@ -121,6 +121,7 @@ export function scenarioTables(results: Results): string {
       `runs (${spec.primary.label})`,
       `server CPU µs/${perOp}`,
       `client CPU µs/${perOp}`,
+      "server peak RSS (MB)",
     ];
     const rows: string[][] = [];
     for (const impl of impls) {
@@ -135,6 +136,7 @@ export function scenarioTables(results: Results): string {
         runs + errors,
         formatNumber(medianOf(pair, spec.name, "serverCpuUsPerOp")),
         formatNumber(medianOf(pair, spec.name, "clientCpuUsPerOp")),
+        formatNumber(medianOf(pair, spec.name, "serverWindowPeakRssMb")),
       ]);
     }
     out.push(`### ${spec.name}: ${spec.title}\n\n${table(header, rows)}\n\n${ratioLine(results, spec)}`);
@@ -220,14 +222,20 @@ export function resourcesTable(results: Results): string {
     if (!ours || !other) continue;
     const rss = ratio(ours.medianServerPeakRssMb, other.medianServerPeakRssMb);
     const cpu = ratio(medianOf(ours, "unary-throughput", "serverCpuUsPerOp"), medianOf(other, "unary-throughput", "serverCpuUsPerOp"));
-    const rssMet = rss === undefined ? "?" : rss <= 1 ? "✅" : "❌";
+    const met = (r: number | undefined): string => (r === undefined ? "?" : r <= 1 ? "✅" : "❌");
+    const perScenario = scenariosIn(results).map((spec) => {
+      const r = ratio(medianOf(ours, spec.name, "serverWindowPeakRssMb"), medianOf(other, spec.name, "serverWindowPeakRssMb"));
+      return `${spec.name} ${formatRatio(r)} ${met(r)}`;
+    });
     lines.push(
-      `${oursImpl} / ${theirs}: server peak RSS **${formatRatio(rss)}** (target ≤ 1x ${rssMet}), ` +
-        `server CPU per call **${formatRatio(cpu)}** (lower is better).`,
+      `${oursImpl} / ${theirs}: server peak RSS **${formatRatio(rss)}** (target ≤ 1x ${met(rss)}), ` +
+        `server CPU per call **${formatRatio(cpu)}** (lower is better); ` +
+        `server peak RSS by scenario: ${perScenario.join(", ")}.`,
     );
   }
   lines.push(
-    "Peak RSS is over the whole server process (all scenarios of a round, so the large-message ones dominate), median over rounds.",
+    "Peak RSS is over the whole server process (all scenarios of a round, so the large-message ones dominate), median over rounds; " +
+      "by scenario it is the highest RSS sampled (every 50 ms) during that scenario, in a process that ran the scenarios before it.",
   );
   return `${table(header, rows)}\n\n${lines.join("  \n")}`;
 }
