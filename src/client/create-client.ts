@@ -1,4 +1,4 @@
-import { create, fromBinary, isMessage } from "@bufbuild/protobuf";
+import { create, isMessage } from "@bufbuild/protobuf";
 import type {
   DescMessage,
   DescMethod,
@@ -10,7 +10,7 @@ import type {
   MessageInitShape,
   MessageShape,
 } from "@bufbuild/protobuf";
-import { memberName, protobufEncoder, type MemberName } from "../wire/index.js";
+import { memberName, protobufDecoder, protobufEncoder, type MemberName } from "../wire/index.js";
 import type { Channel } from "./channel.js";
 import type { CallOptions, MethodSerializers } from "./call-options.js";
 import type { StreamStreamCall, StreamUnaryCall, UnaryStreamCall, UnaryUnaryCall } from "./calls.js";
@@ -109,6 +109,6 @@ export function protobufSerializers<I extends DescMessage, O extends DescMessage
   const encode = protobufEncoder(input);
   return {
     requestSerializer: (request) => encode(isMessage(request, input) ? request : create(input, request)),
-    responseDeserializer: (bytes) => fromBinary(output, bytes),
+    responseDeserializer: protobufDecoder(output),
   };
 }

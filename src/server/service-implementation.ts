@@ -1,4 +1,4 @@
-import { create, fromBinary, isMessage } from "@bufbuild/protobuf";
+import { create, isMessage } from "@bufbuild/protobuf";
 import type {
   DescMessage,
   DescMethod,
@@ -10,7 +10,7 @@ import type {
   MessageInitShape,
   MessageShape,
 } from "@bufbuild/protobuf";
-import { memberName, protobufEncoder, type MemberName } from "../wire/index.js";
+import { memberName, protobufDecoder, protobufEncoder, type MemberName } from "../wire/index.js";
 import type { RpcMethodHandler, StreamResult, UnaryResult } from "./method-handlers.js";
 import type { ServicerContext } from "./servicer-context.js";
 
@@ -64,7 +64,7 @@ export function handlersForService(service: DescService, implementation: object)
 function handlerFor(method: DescMethod, behavior: (input: unknown, context: ServicerContext) => unknown): RpcMethodHandler {
   const input = method.input;
   const output = method.output;
-  const requestDeserializer = (bytes: Uint8Array): unknown => fromBinary(input, bytes);
+  const requestDeserializer = protobufDecoder(input);
   const encode = protobufEncoder(output);
   const responseSerializer = (response: unknown): Uint8Array => encode(toMessage(output, response));
   return {

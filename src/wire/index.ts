@@ -5,6 +5,7 @@ export { encodeTimeout, parseTimeout } from "./timeout.js";
 export { Metadata, isReservedHeader, type MetadataValue, type MetadataInit } from "./metadata.js";
 export { FRAME_HEADER_LENGTH, frameMessage, frameHeader, takeFrame, MessageDecoder, type MessageDecoderOptions } from "./framing.js";
 export { protobufEncoder } from "./protobuf-encoder.js";
+export { protobufDecoder } from "./protobuf-decoder.js";
 export { RpcError, type RpcErrorOptions } from "./rpc-error.js";
 export { EOF } from "./eof.js";
 export { isGrpcContentType } from "./content-type.js";
