@@ -95,8 +95,9 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
     if (preferred && parseEncodingList(headerString(headers["grpc-accept-encoding"])).includes(preferred.name)) {
       this.compressor = preferred;
     }
-    stream.on("error", ignore);
-    stream.once("close", this.onClose);
+    // The server already ignores stream errors (the status says what happened); 'close',
+    // 'end' and 'wantTrailers' come once per stream, so `on` spares once()'s wrappers.
+    stream.on("close", this.onClose);
     if (deadline !== undefined) {
       this.timer = new DeadlineTimer(deadline, () => this.expire());
     }
@@ -106,7 +107,7 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
     this.writer = new MessageWriter(this);
     this.writer.attach(new ResponseSink(this, stream));
     stream.on("data", this.onData);
-    stream.once("end", this.onEnd);
+    stream.on("end", this.onEnd);
     if (streamingRequest) this.invoke(this.requestIterable());
   }
 
@@ -349,7 +350,7 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
     if (this.compressor) headers["grpc-encoding"] = this.compressor.name;
     if (this.initialMd) this.initialMd.toHttp2Headers(headers as Record<string, string | string[]>);
     this.stream.respond(headers, RESPOND_WITH_TRAILERS);
-    this.stream.once("wantTrailers", this.onWantTrailers);
+    this.stream.on("wantTrailers", this.onWantTrailers);
   }
 
   /** @internal ResponseSink: the writer has written everything; send the status. */

@@ -48,6 +48,14 @@ export function serverSessionPolicyFrom(options: ChannelOptions): ServerSessionP
   };
 }
 
+// Each stream knows its session, so that one shared 'close' listener serves them all.
+const SESSION = Symbol("async-grpc.serverSession");
+type StreamOfSession = ServerHttp2Stream & { [SESSION]?: ServerSession };
+
+function onStreamClose(this: StreamOfSession): void {
+  this[SESSION]?.streamClosed();
+}
+
 export class ServerSession {
   /** Streams (calls) open on the connection now. */
   activeStreams = 0;
@@ -91,11 +99,15 @@ export class ServerSession {
     });
     session.on("stream", (stream: ServerHttp2Stream) => {
       if (this.activeStreams++ === 0) this.idle.busy();
-      stream.once("close", () => {
-        if (--this.activeStreams === 0) this.idle.idle();
-      });
+      (stream as StreamOfSession)[SESSION] = this;
+      stream.on("close", onStreamClose);
     });
     session.once("close", () => this.dispose());
+  }
+
+  /** @internal One of the session's streams closed. */
+  streamClosed(): void {
+    if (--this.activeStreams === 0) this.idle.idle();
   }
 
   /**
