@@ -11,6 +11,7 @@ import {
   HAS_ROOM,
   RESPOND_END_STREAM,
   RESPOND_WITH_TRAILERS,
+  streamWriteBudget,
   trace,
   writeFrame,
   type Frame,
@@ -587,7 +588,8 @@ class ResponseSink implements FrameSink {
 
   write(frame: Frame): boolean {
     this.call.sendHeaders();
-    return writeFrame(this.stream, frame);
+    const stream = this.stream;
+    return writeFrame(stream, frame) || stream.writableLength < streamWriteBudget(stream);
   }
 
   end(frame?: Frame): void {

@@ -2,6 +2,7 @@
 export { ConnectivityState } from "./connectivity-state.js";
 export { ClientConnection, type ConnectionConfig, type SocketAddress } from "./client-connection.js";
 export { ServerListener, type ListenerConfig, type StreamHandler } from "./server-listener.js";
+export { streamWriteBudget } from "./server-session.js";
 export { MessageQueue, type MessageDecoding } from "./message-queue.js";
 export { MessageWriter, HAS_ROOM, encodeMessage, endWithFrame, handled, writeFrame, type Frame, type FrameSink } from "./message-writer.js";
 export { MessageReader, type MessageParser, type MessageSink } from "./message-reader.js";

@@ -56,6 +56,24 @@ function onStreamClose(this: StreamOfSession): void {
   this[SESSION]?.streamClosed();
 }
 
+// Node's writable high-water mark (16 KiB) makes a stream that writes large messages
+// wait for 'drain' after every one, a turn of the event loop per message with nothing
+// queued behind it. A stream may queue more than that while the connection's budget,
+// shared by its open streams, has room: at most this much per connection...
+const SESSION_WRITE_BUDGET_BYTES = Number(process.env.ASYNC_GRPC_SESSION_WRITE_BUDGET ?? 4 * 1024 * 1024);
+// ...and this much per stream.
+const STREAM_WRITE_BUDGET_BYTES = 1024 * 1024;
+
+/**
+ * How many bytes a server stream may have queued in Node before its writer waits for
+ * 'drain': a share of its connection's write budget.
+ */
+export function streamWriteBudget(stream: ServerHttp2Stream): number {
+  const session = (stream as StreamOfSession)[SESSION];
+  if (session === undefined || session.activeStreams === 0) return 0;
+  return Math.min(STREAM_WRITE_BUDGET_BYTES, SESSION_WRITE_BUDGET_BYTES / session.activeStreams);
+}
+
 export class ServerSession {
   /** Streams (calls) open on the connection now. */
   activeStreams = 0;
