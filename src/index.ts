@@ -7,6 +7,7 @@ export {
   type MemberName,
   type MetadataValue,
   type MetadataInit,
+  type GrpcStatus,
 } from "./wire/index.js";
 export { ConnectivityState, type ChannelOptions } from "./transport/index.js";
 export * from "./credentials/index.js";

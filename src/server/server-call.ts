@@ -25,6 +25,7 @@ import {
   RpcError,
   StatusCode,
   type Compressor,
+  type GrpcStatus,
   type MetadataInit,
 } from "../wire/index.js";
 import type { RpcMethodHandler } from "./method-handlers.js";
@@ -524,6 +525,10 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
     if (code === StatusCode.OK) throw new TypeError("abort() needs a non-OK status code");
     if (trailingMetadata !== undefined) this.setTrailingMetadata(trailingMetadata);
     throw new AbortCall(code, details);
+  }
+
+  abortWithStatus(status: GrpcStatus): never {
+    return this.abort(status.code, status.details, status.trailingMetadata);
   }
 
   cancelled(): boolean {
