@@ -71,6 +71,8 @@ export class Server implements CallServer {
   private graceTimer: NodeJS.Timeout | undefined;
   private onGraceOver: (() => void) | undefined;
   private terminationWaiters: (() => void)[] = [];
+  private readonly services = new Map<string, DescService | undefined>();
+  private stopCallbacks: (() => void)[] | undefined;
 
   /** @internal Use `createServer()`. */
   constructor(config: ServerConfig = {}) {
@@ -92,6 +94,7 @@ export class Server implements CallServer {
   /** Serves a protoc-gen-es service with `implementation` (gRPC Python `add_<Service>Servicer_to_server`). */
   addService<S extends DescService>(service: S, implementation: ServiceImplementation<S>): void {
     this.addRegisteredMethodHandlers(service.typeName, handlersForService(service, implementation));
+    this.services.set(service.typeName, service);
   }
 
   /** Adds handlers consulted in order for every call (gRPC Python `add_generic_rpc_handlers()`). */
@@ -109,6 +112,29 @@ export class Server implements CallServer {
   /** Registers one service's handlers by method name (gRPC Python `add_registered_method_handlers()`). */
   addRegisteredMethodHandlers(serviceName: string, methodHandlers: Readonly<Record<string, RpcMethodHandler>>): void {
     this.addGenericRpcHandlers([new MethodHandlersGenericHandler(serviceName, methodHandlers)]);
+    if (!this.services.has(serviceName)) this.services.set(serviceName, undefined);
+  }
+
+  /**
+   * The services registered so far, by full name, with their descriptor where one is
+   * known (`addService`; `addRegisteredMethodHandlers` knows only the name). Other
+   * generic handlers are not listed: they may serve anything. What companions such as
+   * reflection serve (grpc-go `GetServiceInfo()`; gRPC Python has the user pass
+   * `SERVICE_NAMES` instead).
+   */
+  registeredServices(): ReadonlyMap<string, DescService | undefined> {
+    return new Map(this.services);
+  }
+
+  /**
+   * Runs `callback` once, when `stop()` is first called and before the server stops
+   * taking calls, so that a health service can report NOT_SERVING to its watchers
+   * while connections still drain. Like `addDoneCallback()` on a call; gRPC Python has
+   * no equivalent (its users call `enter_graceful_shutdown()` themselves).
+   */
+  addStopCallback(callback: () => void): void {
+    if (this.stopped) callback();
+    else (this.stopCallbacks ??= []).push(callback);
   }
 
   /**
@@ -152,6 +178,15 @@ export class Server implements CallServer {
   stop(graceSeconds: number | null = null): Promise<void> {
     this.shortenGrace(Date.now() + Math.max(0, (graceSeconds ?? 0) * 1000));
     if (!this.stopped) {
+      const callbacks = this.stopCallbacks ?? [];
+      this.stopCallbacks = undefined;
+      for (const callback of callbacks) {
+        try {
+          callback();
+        } catch (err) {
+          logError("Exception in a stop callback", err);
+        }
+      }
       this.state = "stopping";
       this.stopped = this.drain();
     }
