@@ -24,6 +24,7 @@ import {
   type ServerReflectionResponse,
 } from "./gen/grpc/reflection/v1/reflection_pb.js";
 import * as v1alpha from "./gen/grpc/reflection/v1alpha/reflection_pb.js";
+import { repairDescriptors } from "./repair-descriptors.js";
 
 /** Options of `ProtoReflectionDescriptorDatabase`. */
 export interface DescriptorDatabaseOptions {
@@ -123,16 +124,15 @@ export class ProtoReflectionDescriptorDatabase {
     const names = services ?? (await this.getServices());
     const roots: FileDescriptorProto[] = [];
     for (const name of names) roots.push(await this.findFileContainingSymbol(name));
-    const ordered: FileDescriptorProto[] = [];
-    const placed = new Set<string>();
-    const place = async (file: FileDescriptorProto, path: readonly string[]): Promise<void> => {
-      if (placed.has(file.name)) return;
-      if (path.includes(file.name)) throw new Error(`Import cycle: ${[...path, file.name].join(" -> ")}`);
-      for (const dep of file.dependency) await place(await this.#dependency(dep), [...path, file.name]);
-      placed.add(file.name);
-      ordered.push(file);
+    // Every file they import, fetched (or, for a well-known type the server leaves out, local).
+    const fetched = new Map<string, FileDescriptorProto>();
+    const fetch = async (file: FileDescriptorProto): Promise<void> => {
+      if (fetched.has(file.name)) return;
+      fetched.set(file.name, file);
+      for (const dep of file.dependency) await fetch(await this.#dependency(dep));
     };
-    for (const root of roots) await place(root, []);
+    for (const root of roots) await fetch(root);
+    const ordered = repairDescriptors([...fetched.values()], WELL_KNOWN);
     return createFileRegistry(create(FileDescriptorSetSchema, { file: ordered }));
   }
 
