@@ -13,6 +13,7 @@ import {
   trace,
   writeFrame,
   type Frame,
+  type CallObserver,
   type FrameSink,
 } from "../transport/index.js";
 import {
@@ -91,6 +92,7 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
     private readonly handler: RpcMethodHandler,
     readonly deadline: number | undefined,
     decompressor: Compressor | undefined,
+    private readonly observer?: CallObserver,
   ) {
     const preferred = server.defaultCompression;
     if (preferred && parseEncodingList(headerString(headers["grpc-accept-encoding"])).includes(preferred.name)) {
@@ -148,6 +150,7 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
   /** @internal MessageSink */
   onMessageBytes(bytes: Uint8Array, compressed: boolean): void {
     if (this.finished) return;
+    this.observer?.onMessageReceived?.();
     const queue = this.queue;
     if (queue) {
       if (!queue.push(bytes, compressed)) this.stream.pause();
@@ -312,6 +315,7 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
       this.skipNextCompression = false;
       // A serializer that hands back the response itself (raw bytes) leaves it to the handler, who may reuse it.
       frame = encodeMessage(bytes, this.server.maxSendMessageLength, compressor, bytes !== response);
+      this.observer?.onMessageSent?.();
     } catch (err) {
       const e = RpcError.from(err, StatusCode.INTERNAL);
       this.finishWithStatus(e.code, e.details);
@@ -400,6 +404,7 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
     if (this.finished) return;
     this.finished = true;
     this.timer?.cancel();
+    this.observer?.onEnd?.(code, details);
     const failure = code === StatusCode.OK ? undefined : new RpcError(code, details);
     this.stopReading(failure);
     this.prepareTrailers(code, details);
@@ -430,6 +435,7 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
       this.finished = true;
       this.timer?.cancel();
       const reason = new RpcError(StatusCode.CANCELLED, "The client cancelled the call");
+      this.observer?.onEnd?.(reason.code, reason.details);
       this.stopReading(reason);
       this.abortSignal(reason);
     }

@@ -8,10 +8,13 @@ import {
   OPT_DEFAULT_COMPRESSION,
   OPT_MAX_RECEIVE_MESSAGE_LENGTH,
   OPT_MAX_SEND_MESSAGE_LENGTH,
+  observeServer,
   reportUnknownOptions,
   ServerListener,
   stringOption,
   type ChannelOptions,
+  type ConnectionObserver,
+  type ServerObserver,
 } from "../transport/index.js";
 import {
   ACCEPT_ENCODING_HEADER,
@@ -73,6 +76,10 @@ export class Server implements CallServer {
   private terminationWaiters: (() => void)[] = [];
   private readonly services = new Map<string, DescService | undefined>();
   private stopCallbacks: (() => void)[] | undefined;
+  // Asked for at the first bind, so that instrumentation enabled after createServer()
+  // (addAdminServicers, say) still sees the server.
+  private observer: ServerObserver | undefined;
+  private observed = false;
 
   /** @internal Use `createServer()`. */
   constructor(config: ServerConfig = {}) {
@@ -153,10 +160,15 @@ export class Server implements CallServer {
 
   private async bind(address: string, tls: SecureServerOptions | undefined): Promise<number> {
     if (this.state === "stopping" || this.state === "stopped") throw new Error("The server is stopped");
+    if (!this.observed) {
+      this.observed = true;
+      this.observer = observeServer({ options: this.options, listenAddresses: () => this.listeners.flatMap((l) => l.addresses()) });
+    }
     const { listener, port } = await ServerListener.bind(address, {
       options: this.options,
       tls,
-      onStream: (stream, headers, rawHeaders) => this.onStream(stream, headers, rawHeaders),
+      onStream: (stream, headers, rawHeaders, connection) => this.onStream(stream, headers, rawHeaders, connection),
+      observer: this.observer,
     });
     this.listeners.push(listener);
     return port;
@@ -211,6 +223,7 @@ export class Server implements CallServer {
     await this.abortCalls();
     await Promise.all(this.listeners.map((l) => l.closed()));
     this.state = "stopped";
+    this.observer?.onStop?.();
     for (const w of this.terminationWaiters) w();
     this.terminationWaiters = [];
   }
@@ -301,7 +314,7 @@ export class Server implements CallServer {
 
   // ---- dispatch ----------------------------------------------------------------------
 
-  private onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: string[]): void {
+  private onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: string[], connection: ConnectionObserver | undefined): void {
     stream.on("error", ignore);
     if (headers[":method"] !== "POST") {
       respondHttp(stream, 405, { allow: "POST" });
@@ -348,7 +361,7 @@ export class Server implements CallServer {
     const path = headers[":path"] ?? "";
     if (this.interceptors.length === 0) {
       const handler = this.handlers.get(path) ?? this.lookupGeneric(path, rawHeaders);
-      this.dispatch(stream, headers, rawHeaders, handler, deadline, decompressor);
+      this.dispatch(stream, headers, rawHeaders, handler, deadline, decompressor, connection);
       return;
     }
     const details: HandlerCallDetails = { method: path, invocationMetadata: Metadata.fromRawHeaders(rawHeaders) };
@@ -363,7 +376,7 @@ export class Server implements CallServer {
       .then(
         (handler) => {
           this.intercepting--;
-          this.dispatch(stream, headers, rawHeaders, handler, deadline, decompressor);
+          this.dispatch(stream, headers, rawHeaders, handler, deadline, decompressor, connection);
         },
         (err: unknown) => {
           this.intercepting--;
@@ -382,13 +395,17 @@ export class Server implements CallServer {
     handler: RpcMethodHandler | undefined,
     deadline: number | undefined,
     decompressor: Compressor | undefined,
+    connection: ConnectionObserver | undefined,
   ): void {
     if (stream.destroyed || stream.closed) return;
+    const observer = this.observer?.onCallStarted?.(headers[":path"] ?? "", connection);
     if (handler === undefined) {
-      respondStatus(stream, StatusCode.UNIMPLEMENTED, `Method not found: ${headers[":path"] ?? ""}`);
+      const details = `Method not found: ${headers[":path"] ?? ""}`;
+      observer?.onEnd?.(StatusCode.UNIMPLEMENTED, details);
+      respondStatus(stream, StatusCode.UNIMPLEMENTED, details);
       return;
     }
-    this.calls.add(new ServerCall(this, stream, headers, rawHeaders, handler, deadline, decompressor));
+    this.calls.add(new ServerCall(this, stream, headers, rawHeaders, handler, deadline, decompressor, observer));
   }
 
   private lookupGeneric(path: string, rawHeaders: readonly string[]): RpcMethodHandler | undefined {
