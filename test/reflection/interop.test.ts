@@ -59,9 +59,13 @@ test("grpc-js-reflection-client against our server: list, descriptors by symbol 
     server.addService(Catalog, { get: (r) => ({ id: `ours-${r.id}`, kind: Item_Kind.A }) });
     enableServerReflection(server);
   });
+  // Its default is v1alpha; v1 is checked below too.
   const reflection = new GrpcReflection(started.target, grpc.credentials.createInsecure());
   let client: grpc.Client | undefined;
   try {
+    const v1 = new GrpcReflection(started.target, grpc.credentials.createInsecure(), {}, "v1");
+    assert.ok((await v1.listServices()).includes("testing.reflect.Catalog"));
+    assert.ok((await v1.getDescriptorBySymbol("testing.reflect.Item")).getProtobufJsRoot().lookupType("testing.reflect.Item"));
     const services = await reflection.listServices();
     assert.ok(services.includes("testing.reflect.Catalog"), services.join(", "));
     assert.ok(services.includes("grpc.reflection.v1.ServerReflection"));
