@@ -189,16 +189,17 @@ export class Server implements CallServer {
    */
   stop(graceSeconds: number | null = null): Promise<void> {
     this.shortenGrace(Date.now() + Math.max(0, (graceSeconds ?? 0) * 1000));
-    if (!this.stopped) {
-      const callbacks = this.stopCallbacks ?? [];
-      this.stopCallbacks = undefined;
-      for (const callback of callbacks) {
-        try {
-          callback();
-        } catch (err) {
-          logError("Exception in a stop callback", err);
-        }
+    const callbacks = this.stopped ? undefined : this.stopCallbacks;
+    this.stopCallbacks = undefined;
+    for (const callback of callbacks ?? []) {
+      try {
+        callback();
+      } catch (err) {
+        logError("Exception in a stop callback", err);
       }
+    }
+    // A callback may have called stop() itself.
+    if (!this.stopped) {
       this.state = "stopping";
       this.stopped = this.drain();
     }

@@ -64,14 +64,13 @@ export class ServerListener {
   }
 
   private listen(target: BindTarget): Promise<number> {
-    const config = this.config;
-    const { options, tls } = config;
+    const { options, tls } = this.config;
     const flow = flowControlFrom(options, true);
     const common = { settings: flow.settings, maxSessionMemory: flow.maxSessionMemoryMb, ...streamResetLimitsFrom(options) };
     const server = tls
       ? http2.createSecureServer({ ...tls, ...common, allowHTTP1: false, ALPNProtocols: ["h2"] })
       : http2.createServer(common);
-    const observed = config.observer?.onConnection !== undefined;
+    const observed = this.config.observer?.onConnection !== undefined;
     server.on("stream", (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]) =>
       this.config.onStream(stream, headers, rawHeaders, observed ? this.sessions.get(stream.session as ServerHttp2Session)?.observer : undefined),
     );
@@ -94,14 +93,11 @@ export class ServerListener {
   }
 
   private adopt(session: ServerHttp2Session, connectionWindow: number): void {
-    let observer: ConnectionObserver | undefined;
-    if (this.config.observer?.onConnection) {
-      let watched: ServerSession | undefined;
-      observer = this.config.observer.onConnection(connectionInfo(session, "server", () => watched?.keepalivesSent ?? 0));
-      this.sessions.set(session, (watched = new ServerSession(session, this.policy, observer)));
-    } else {
-      this.sessions.set(session, new ServerSession(session, this.policy));
-    }
+    // The info is made only if the server is observed (the arguments of a skipped ?.() call are not evaluated).
+    let watched: ServerSession | undefined;
+    const observer = this.config.observer?.onConnection?.(connectionInfo(session, "server", () => watched?.keepalivesSent ?? 0));
+    watched = new ServerSession(session, this.policy, observer);
+    this.sessions.set(session, watched);
     session.on("error", (err: Error) => trace("server", () => `session error: ${err.message}`));
     session.once("close", () => this.sessions.delete(session));
     const setWindow = () => {
