@@ -64,6 +64,7 @@ const WELL_KNOWN = new Map(
  * v1alpha used if the server does not implement it. A name the server does not know
  * rejects with the server's error (`RpcError`, usually NOT_FOUND). `registry()` builds
  * a `@bufbuild/protobuf` registry from it, whose services work with `createClient`.
+ * Call `close()` when done: the open stream keeps the channel's connection in use.
  */
 export class ProtoReflectionDescriptorDatabase {
   readonly #channel: Channel;
