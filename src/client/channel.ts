@@ -15,6 +15,7 @@ import {
   OPT_PRIMARY_USER_AGENT,
   OPT_SECONDARY_USER_AGENT,
   OPT_SSL_TARGET_NAME_OVERRIDE,
+  instrumented,
   observeChannel,
   reportUnknownOptions,
   stringOption,
@@ -108,7 +109,7 @@ export class Channel implements CallHost {
       if (!c) throw new TypeError(`Unsupported compression ${compression}`);
       this.defaultCompression = c.name === "identity" ? undefined : c;
     }
-    const observer = observeChannel({ target, options, state: () => this.connection.state });
+    const observer = instrumented() ? observeChannel({ target, options, state: () => this.connection.state }) : undefined;
     this.observer = observer;
     const subchannel = observer?.onSubchannel?.({ address: addressName(parsed.address), state: () => this.connection.state });
     this.connection = new ClientConnection({ address: parsed.address, secure: security.secure, tls: security.tls, options, observer: subchannel });

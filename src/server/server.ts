@@ -8,6 +8,7 @@ import {
   OPT_DEFAULT_COMPRESSION,
   OPT_MAX_RECEIVE_MESSAGE_LENGTH,
   OPT_MAX_SEND_MESSAGE_LENGTH,
+  instrumented,
   observeServer,
   reportUnknownOptions,
   ServerListener,
@@ -162,7 +163,7 @@ export class Server implements CallServer {
     if (this.state === "stopping" || this.state === "stopped") throw new Error("The server is stopped");
     if (!this.observed) {
       this.observed = true;
-      this.observer = observeServer({ options: this.options, listenAddresses: () => this.listeners.flatMap((l) => l.addresses()) });
+      if (instrumented()) this.observer = observeServer({ options: this.options, listenAddresses: () => this.listeners.flatMap((l) => l.addresses()) });
     }
     const { listener, port } = await ServerListener.bind(address, {
       options: this.options,

@@ -11,6 +11,7 @@ export { http2Constants, RESPOND_WITH_TRAILERS, RESPOND_END_STREAM } from "./htt
 export { DeadlineTimer } from "./deadline-timer.js";
 export {
   registerInstrumentation,
+  instrumented,
   observeChannel,
   observeServer,
   type InstrumentationPlugin,

@@ -113,6 +113,11 @@ export function registerInstrumentation(plugin: InstrumentationPlugin): () => vo
   };
 }
 
+/** @internal True when a plugin is registered: callers check this before building the info for `observe*()`. */
+export function instrumented(): boolean {
+  return plugins.length > 0;
+}
+
 /** @internal The observer of a new channel, or undefined when no plugin wants it. */
 export function observeChannel(info: ChannelInfo): ChannelObserver | undefined {
   if (plugins.length === 0) return undefined;
