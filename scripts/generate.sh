@@ -4,7 +4,7 @@
 # checks drift), using buf.gen.yaml or the root's own buf.gen.yaml.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOTS=(test examples/route-guide conformance benchmarks codegen/test)
+ROOTS=(test examples/route-guide conformance benchmarks codegen/test src/status src/health src/reflection src/channelz)
 # protoc-gen-async-grpc runs from dist/codegen/: build it first (only codegen/ and what
 # it imports, so that stale generated code elsewhere cannot stop the build).
 npx --no-install tsc -p codegen
@@ -26,6 +26,13 @@ if command -v protoc >/dev/null; then
   mkdir -p "$py_out"
   protoc -I conformance/proto --python_out="$py_out" \
     conformance/proto/grpc/testing/messages.proto conformance/proto/grpc/testing/empty.proto
+  # The companions' Python peers (test/peers/python) load these by file path, since
+  # `grpc.*` and `google.*` are grpcio's and protobuf's own packages.
+  py_out=test/peers/python/gen
+  rm -rf "$py_out"
+  mkdir -p "$py_out"
+  protoc -I src/status/proto --python_out="$py_out" src/status/proto/google/rpc/status.proto src/status/proto/google/rpc/error_details.proto
+  protoc -I src/health/proto --python_out="$py_out" src/health/proto/grpc/health/v1/health.proto
 else
-  echo "generate.sh: protoc not found, leaving conformance/peers/python/gen as is" >&2
+  echo "generate.sh: protoc not found, leaving conformance/peers/python/gen and test/peers/python/gen as is" >&2
 fi

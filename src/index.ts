@@ -7,8 +7,23 @@ export {
   type MemberName,
   type MetadataValue,
   type MetadataInit,
+  type GrpcStatus,
 } from "./wire/index.js";
-export { ConnectivityState, type ChannelOptions } from "./transport/index.js";
+export {
+  ConnectivityState,
+  registerInstrumentation,
+  type ChannelOptions,
+  type InstrumentationPlugin,
+  type ChannelInfo,
+  type ChannelObserver,
+  type SubchannelInfo,
+  type SubchannelObserver,
+  type ServerInfo,
+  type ServerObserver,
+  type ConnectionInfo,
+  type ConnectionObserver,
+  type CallObserver,
+} from "./transport/index.js";
 export * from "./credentials/index.js";
 export * from "./client/index.js";
 export * from "./server/index.js";

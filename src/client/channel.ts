@@ -15,9 +15,13 @@ import {
   OPT_PRIMARY_USER_AGENT,
   OPT_SECONDARY_USER_AGENT,
   OPT_SSL_TARGET_NAME_OVERRIDE,
+  instrumented,
+  observeChannel,
   reportUnknownOptions,
   stringOption,
+  type ChannelObserver,
   type ChannelOptions,
+  type SocketAddress,
 } from "../transport/index.js";
 import { getCompressor, StatusCode, type Compressor } from "../wire/index.js";
 import { VERSION } from "../version.js";
@@ -75,6 +79,8 @@ export class Channel implements CallHost {
   readonly defaultCompression: Compressor | undefined;
   readonly interceptors: readonly ClientInterceptor[];
   readonly retryBufferBytes: number;
+  /** @internal The channel's instrumentation (channelz, metrics), if a plugin observes it. */
+  readonly observer: ChannelObserver | undefined;
   private readonly connection: ClientConnection;
   private readonly active = new Set<AnyCall>();
   private pending: AnyCall[] = [];
@@ -103,8 +109,12 @@ export class Channel implements CallHost {
       if (!c) throw new TypeError(`Unsupported compression ${compression}`);
       this.defaultCompression = c.name === "identity" ? undefined : c;
     }
-    this.connection = new ClientConnection({ address: parsed.address, secure: security.secure, tls: security.tls, options });
+    const observer = instrumented() ? observeChannel({ target, options, state: () => this.connection.state }) : undefined;
+    this.observer = observer;
+    const subchannel = observer?.onSubchannel?.({ address: addressName(parsed.address), state: () => this.connection.state });
+    this.connection = new ClientConnection({ address: parsed.address, secure: security.secure, tls: security.tls, options, observer: subchannel });
     this.connection.onStateChange((state) => this.onStateChange(state));
+    if (observer?.onStateChange) this.connection.onStateChange((state) => observer.onStateChange!(state));
   }
 
   /** A unary-unary multi-callable for `method` ("/package.Service/Method") (gRPC Python `unary_unary()`). */
@@ -190,6 +200,7 @@ export class Channel implements CallHost {
     }
     for (const call of [...this.active]) call.cancel("Channel closed");
     this.connection.close();
+    this.observer?.onClose?.();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -250,6 +261,13 @@ export class Channel implements CallHost {
     const err = this.connection.lastError;
     return err ? `Failed to connect: ${err.message}` : "Failed to connect";
   }
+}
+
+// gRPC's address URIs, as channelz shows them: "ipv4:127.0.0.1:50051", "ipv6:[::1]:50051", "unix:/path".
+function addressName(address: SocketAddress): string {
+  if ("path" in address) return `unix:${address.path}`;
+  const v = isIP(address.host);
+  return v === 6 ? `ipv6:[${address.host}]:${address.port}` : v === 4 ? `ipv4:${address.host}:${address.port}` : `dns:${address.host}:${address.port}`;
 }
 
 /**

@@ -12,6 +12,8 @@ import {
   trace,
   writeFrame,
   type ClientConnection,
+  type CallObserver,
+  type ChannelObserver,
   type Frame,
   type FrameSink,
 } from "../transport/index.js";
@@ -47,6 +49,8 @@ export interface CallHost {
   /** Hands the call a READY connection (`call.begin`) or fails it (`call.failToStart`). */
   startCall(call: ClientCall<never, never>): void;
   endCall(call: ClientCall<never, never>): void;
+  /** The channel's instrumentation (channelz, metrics), if a plugin observes it. */
+  readonly observer?: ChannelObserver | undefined;
 }
 
 /** A method as the channel sees it: a path plus a serializer and a deserializer. */
@@ -109,6 +113,7 @@ export abstract class ClientCall<Req, Res> {
   private doneCallbacks: DoneCallback<this>[] | undefined;
   readonly waitForReady: boolean;
   private writesDone = false;
+  private readonly observer: CallObserver | undefined;
 
   // Reading: a queue for streaming responses, one slot for a single response.
   protected queue: MessageQueue<Res> | undefined;
@@ -138,6 +143,7 @@ export abstract class ClientCall<Req, Res> {
     if (streamingResponse) this.queue = new MessageQueue<Res>(READ_HIGH_WATER_BYTES, () => this.stream?.resume(), this);
     this.writer = new MessageWriter(this, host.retryBufferBytes);
     this.signal = options?.signal;
+    this.observer = host.observer?.onCallStarted?.(method.path);
   }
 
   /** Called by the multi-callable once the subclass is constructed. */
@@ -197,6 +203,7 @@ export abstract class ClientCall<Req, Res> {
     this.stream = stream;
     this.session = session;
     this.connection = connection;
+    this.observer?.onTransport?.(connection.observerOf(session));
     stream.on("response", this.onResponse);
     stream.on("data", this.onData);
     stream.on("trailers", this.onTrailers);
@@ -264,6 +271,7 @@ export abstract class ClientCall<Req, Res> {
   /** @internal MessageSink: one whole response message, as received. */
   onMessageBytes(bytes: Uint8Array, compressed: boolean): void {
     if (this.finished) return;
+    this.observer?.onMessageReceived?.();
     const queue = this.queue;
     if (queue !== undefined) {
       if (!queue.push(bytes, compressed)) this.stream?.pause();
@@ -478,6 +486,7 @@ export abstract class ClientCall<Req, Res> {
     } catch (err) {
       throw new RpcError(StatusCode.INTERNAL, `Failed to serialize request: ${errorMessage(err)}`, { cause: err });
     }
+    this.observer?.onMessageSent?.();
     // A serializer that hands back the request itself (raw bytes) leaves it to the caller, who may reuse it.
     return encodeMessage(bytes, this.host.maxSendMessageLength, compress ? this.compressor : undefined, bytes !== (request as unknown));
   }
@@ -503,6 +512,7 @@ export abstract class ClientCall<Req, Res> {
     this.statusCode = code;
     this.statusDetails = details;
     this.timer?.cancel();
+    this.observer?.onEnd?.(code, details);
     if (this.abortListener) this.signal!.removeEventListener("abort", this.abortListener);
     this.host.endCall(this as unknown as ClientCall<never, never>);
     if (code !== StatusCode.OK) {

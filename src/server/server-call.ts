@@ -15,6 +15,7 @@ import {
   trace,
   writeFrame,
   type Frame,
+  type CallObserver,
   type FrameSink,
 } from "../transport/index.js";
 import {
@@ -27,6 +28,7 @@ import {
   RpcError,
   StatusCode,
   type Compressor,
+  type GrpcStatus,
   type MetadataInit,
 } from "../wire/index.js";
 import type { RpcMethodHandler } from "./method-handlers.js";
@@ -91,6 +93,7 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
     private readonly handler: RpcMethodHandler,
     readonly deadline: number | undefined,
     decompressor: Compressor | undefined,
+    private readonly observer?: CallObserver,
   ) {
     const preferred = server.defaultCompression;
     if (preferred && parseEncodingList(headerString(headers["grpc-accept-encoding"])).includes(preferred.name)) {
@@ -149,6 +152,7 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
   /** @internal MessageSink */
   onMessageBytes(bytes: Uint8Array, compressed: boolean): void {
     if (this.finished) return;
+    this.observer?.onMessageReceived?.();
     const queue = this.queue;
     if (queue) {
       if (!queue.push(bytes, compressed)) this.stream.pause();
@@ -326,6 +330,7 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
       this.skipNextCompression = false;
       // A serializer that hands back the response itself (raw bytes) leaves it to the handler, who may reuse it.
       frame = encodeMessage(bytes, this.server.maxSendMessageLength, compressor, bytes !== response);
+      this.observer?.onMessageSent?.();
     } catch (err) {
       const e = RpcError.from(err, StatusCode.INTERNAL);
       this.finishWithStatus(e.code, e.details);
@@ -414,6 +419,7 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
     if (this.finished) return;
     this.finished = true;
     this.timer?.cancel();
+    this.observer?.onEnd?.(code, details);
     const failure = code === StatusCode.OK ? undefined : new RpcError(code, details);
     this.stopReading(failure);
     this.prepareTrailers(code, details);
@@ -444,6 +450,7 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
       this.finished = true;
       this.timer?.cancel();
       const reason = new RpcError(StatusCode.CANCELLED, "The client cancelled the call");
+      this.observer?.onEnd?.(reason.code, reason.details);
       this.stopReading(reason);
       this.abortSignal(reason);
     }
@@ -539,6 +546,10 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
     if (code === StatusCode.OK) throw new TypeError("abort() needs a non-OK status code");
     if (trailingMetadata !== undefined) this.setTrailingMetadata(trailingMetadata);
     throw new AbortCall(code, details);
+  }
+
+  abortWithStatus(status: GrpcStatus): never {
+    return this.abort(status.code, status.details, status.trailingMetadata);
   }
 
   cancelled(): boolean {

@@ -8,10 +8,14 @@ import {
   OPT_DEFAULT_COMPRESSION,
   OPT_MAX_RECEIVE_MESSAGE_LENGTH,
   OPT_MAX_SEND_MESSAGE_LENGTH,
+  instrumented,
+  observeServer,
   reportUnknownOptions,
   ServerListener,
   stringOption,
   type ChannelOptions,
+  type ConnectionObserver,
+  type ServerObserver,
 } from "../transport/index.js";
 import {
   ACCEPT_ENCODING_HEADER,
@@ -71,6 +75,12 @@ export class Server implements CallServer {
   private graceTimer: NodeJS.Timeout | undefined;
   private onGraceOver: (() => void) | undefined;
   private terminationWaiters: (() => void)[] = [];
+  private readonly services = new Map<string, DescService | undefined>();
+  private stopCallbacks: (() => void)[] | undefined;
+  // Asked for at the first bind, so that instrumentation enabled after createServer()
+  // (addAdminServicers, say) still sees the server.
+  private observer: ServerObserver | undefined;
+  private observed = false;
 
   /** @internal Use `createServer()`. */
   constructor(config: ServerConfig = {}) {
@@ -92,6 +102,7 @@ export class Server implements CallServer {
   /** Serves a protoc-gen-es service with `implementation` (gRPC Python `add_<Service>Servicer_to_server`). */
   addService<S extends DescService>(service: S, implementation: ServiceImplementation<S>): void {
     this.addRegisteredMethodHandlers(service.typeName, handlersForService(service, implementation));
+    this.services.set(service.typeName, service);
   }
 
   /** Adds handlers consulted in order for every call (gRPC Python `add_generic_rpc_handlers()`). */
@@ -109,6 +120,29 @@ export class Server implements CallServer {
   /** Registers one service's handlers by method name (gRPC Python `add_registered_method_handlers()`). */
   addRegisteredMethodHandlers(serviceName: string, methodHandlers: Readonly<Record<string, RpcMethodHandler>>): void {
     this.addGenericRpcHandlers([new MethodHandlersGenericHandler(serviceName, methodHandlers)]);
+    if (!this.services.has(serviceName)) this.services.set(serviceName, undefined);
+  }
+
+  /**
+   * The services registered so far, by full name, with their descriptor where one is
+   * known (`addService`; `addRegisteredMethodHandlers` knows only the name). Other
+   * generic handlers are not listed: they may serve anything. What companions such as
+   * reflection serve (grpc-go `GetServiceInfo()`; gRPC Python has the user pass
+   * `SERVICE_NAMES` instead).
+   */
+  registeredServices(): ReadonlyMap<string, DescService | undefined> {
+    return new Map(this.services);
+  }
+
+  /**
+   * Runs `callback` once, when `stop()` is first called and before the server stops
+   * taking calls, so that a health service can report NOT_SERVING to its watchers
+   * while connections still drain. Like `addDoneCallback()` on a call; gRPC Python has
+   * no equivalent (its users call `enter_graceful_shutdown()` themselves).
+   */
+  addStopCallback(callback: () => void): void {
+    if (this.stopped) callback();
+    else (this.stopCallbacks ??= []).push(callback);
   }
 
   /**
@@ -127,10 +161,15 @@ export class Server implements CallServer {
 
   private async bind(address: string, tls: SecureServerOptions | undefined): Promise<number> {
     if (this.state === "stopping" || this.state === "stopped") throw new Error("The server is stopped");
+    if (!this.observed) {
+      this.observed = true;
+      if (instrumented()) this.observer = observeServer({ options: this.options, listenAddresses: () => this.listeners.flatMap((l) => l.addresses()) });
+    }
     const { listener, port } = await ServerListener.bind(address, {
       options: this.options,
       tls,
-      onStream: (stream, headers, rawHeaders) => this.onStream(stream, headers, rawHeaders),
+      onStream: (stream, headers, rawHeaders, connection) => this.onStream(stream, headers, rawHeaders, connection),
+      observer: this.observer,
     });
     this.listeners.push(listener);
     return port;
@@ -151,6 +190,16 @@ export class Server implements CallServer {
    */
   stop(graceSeconds: number | null = null): Promise<void> {
     this.shortenGrace(Date.now() + Math.max(0, (graceSeconds ?? 0) * 1000));
+    const callbacks = this.stopped ? undefined : this.stopCallbacks;
+    this.stopCallbacks = undefined;
+    for (const callback of callbacks ?? []) {
+      try {
+        callback();
+      } catch (err) {
+        logError("Exception in a stop callback", err);
+      }
+    }
+    // A callback may have called stop() itself.
     if (!this.stopped) {
       this.state = "stopping";
       this.stopped = this.drain();
@@ -176,6 +225,7 @@ export class Server implements CallServer {
     await this.abortCalls();
     await Promise.all(this.listeners.map((l) => l.closed()));
     this.state = "stopped";
+    this.observer?.onStop?.();
     for (const w of this.terminationWaiters) w();
     this.terminationWaiters = [];
   }
@@ -266,7 +316,7 @@ export class Server implements CallServer {
 
   // ---- dispatch ----------------------------------------------------------------------
 
-  private onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: string[]): void {
+  private onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: string[], connection: ConnectionObserver | undefined): void {
     stream.on("error", ignore);
     if (headers[":method"] !== "POST") {
       respondHttp(stream, 405, { allow: "POST" });
@@ -313,7 +363,7 @@ export class Server implements CallServer {
     const path = headers[":path"] ?? "";
     if (this.interceptors.length === 0) {
       const handler = this.handlers.get(path) ?? this.lookupGeneric(path, rawHeaders);
-      this.dispatch(stream, headers, rawHeaders, handler, deadline, decompressor);
+      this.dispatch(stream, headers, rawHeaders, handler, deadline, decompressor, connection);
       return;
     }
     const details: HandlerCallDetails = { method: path, invocationMetadata: Metadata.fromRawHeaders(rawHeaders) };
@@ -328,7 +378,7 @@ export class Server implements CallServer {
       .then(
         (handler) => {
           this.intercepting--;
-          this.dispatch(stream, headers, rawHeaders, handler, deadline, decompressor);
+          this.dispatch(stream, headers, rawHeaders, handler, deadline, decompressor, connection);
         },
         (err: unknown) => {
           this.intercepting--;
@@ -347,13 +397,17 @@ export class Server implements CallServer {
     handler: RpcMethodHandler | undefined,
     deadline: number | undefined,
     decompressor: Compressor | undefined,
+    connection: ConnectionObserver | undefined,
   ): void {
     if (stream.destroyed || stream.closed) return;
+    const observer = this.observer?.onCallStarted?.(headers[":path"] ?? "", connection);
     if (handler === undefined) {
-      respondStatus(stream, StatusCode.UNIMPLEMENTED, `Method not found: ${headers[":path"] ?? ""}`);
+      const details = `Method not found: ${headers[":path"] ?? ""}`;
+      observer?.onEnd?.(StatusCode.UNIMPLEMENTED, details);
+      respondStatus(stream, StatusCode.UNIMPLEMENTED, details);
       return;
     }
-    this.calls.add(new ServerCall(this, stream, headers, rawHeaders, handler, deadline, decompressor));
+    this.calls.add(new ServerCall(this, stream, headers, rawHeaders, handler, deadline, decompressor, observer));
   }
 
   private lookupGeneric(path: string, rawHeaders: readonly string[]): RpcMethodHandler | undefined {

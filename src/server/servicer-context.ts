@@ -1,4 +1,4 @@
-import type { EOF, Metadata, MetadataInit, StatusCode } from "../wire/index.js";
+import type { EOF, GrpcStatus, Metadata, MetadataInit, StatusCode } from "../wire/index.js";
 
 /**
  * What a handler knows and controls about its call (gRPC Python
@@ -31,6 +31,12 @@ export interface ServicerContext<Req = unknown, Res = unknown> {
   details(): string | undefined;
   /** Ends the call with this status by throwing (gRPC Python `abort()`). */
   abort(code: StatusCode, details?: string, trailingMetadata?: MetadataInit): never;
+  /**
+   * Ends the call with `status`, its trailing metadata replacing any set before, by
+   * throwing (gRPC Python `abort_with_status()`). `async-grpc/status`'s `toStatus()`
+   * makes one from a rich `google.rpc.Status`.
+   */
+  abortWithStatus(status: GrpcStatus): never;
   /** True once the client cancelled or the deadline passed (gRPC Python `cancelled()`). */
   cancelled(): boolean;
   /** True once the call has ended (gRPC Python `done()`). */

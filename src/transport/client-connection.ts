@@ -4,8 +4,10 @@ import { connect as tlsConnect } from "node:tls";
 import type { ClientHttp2Session, ClientHttp2Stream, OutgoingHttpHeaders, SecureClientSessionOptions } from "node:http2";
 import { Backoff } from "./backoff.js";
 import { IdleTimer } from "./connection-idle.js";
+import { connectionInfo } from "./connection-info.js";
 import { ConnectivityState } from "./connectivity-state.js";
 import { flowControlFrom } from "./flow-control.js";
+import type { ConnectionObserver, SubchannelObserver } from "./instrumentation.js";
 import { KeepalivePinger } from "./keepalive.js";
 import {
   booleanOption,
@@ -36,6 +38,8 @@ export interface ConnectionConfig {
   /** TLS settings (ca, servername, ALPN...) merged into `http2.connect` options. */
   tls?: SecureClientSessionOptions;
   options: ChannelOptions;
+  /** Instrumentation of this connection and its sessions (channelz sockets), if any. */
+  observer?: SubchannelObserver | undefined;
 }
 
 type StateListener = (state: ConnectivityState) => void;
@@ -68,6 +72,8 @@ export class ClientConnection {
   private readonly keepaliveTimeoutMs: number;
   private readonly keepaliveWithoutCalls: boolean;
   private readonly idleTimeoutMs: number;
+  /** Each observed session's observer; undefined while nothing observes this connection. */
+  private observers: WeakMap<ClientHttp2Session, ConnectionObserver> | undefined;
 
   constructor(private readonly config: ConnectionConfig) {
     const o = config.options;
@@ -95,6 +101,11 @@ export class ClientConnection {
    */
   goawayLastStreamId(session: ClientHttp2Session): number | undefined {
     return this.goawayLastStreamIds.get(session);
+  }
+
+  /** The instrumentation observer of `session`, if it is observed. */
+  observerOf(session: ClientHttp2Session): ConnectionObserver | undefined {
+    return this.observers?.get(session);
   }
 
   onStateChange(listener: StateListener): () => void {
@@ -160,6 +171,7 @@ export class ClientConnection {
       this.backoff.reset();
       this.lastError = undefined;
       this.startKeepalive(session);
+      if (this.config.observer?.onConnection) this.observe(session);
       this.idle = new IdleTimer(this.idleTimeoutMs, () => this.onIdleTimeout(session));
       // Connecting holds the process open (a call is waiting on it); an idle ready
       // connection does not, so a program that forgets close() still exits.
@@ -172,6 +184,14 @@ export class ClientConnection {
     });
     session.on("goaway", (code: number, lastStreamId: number, data?: Buffer) => this.onGoaway(session, code, lastStreamId, data));
     session.once("close", () => this.onSessionGone(session));
+  }
+
+  private observe(session: ClientHttp2Session): void {
+    const pinger = this.keepalive;
+    const observer = this.config.observer!.onConnection!(connectionInfo(session, "client", () => pinger?.sent ?? 0));
+    if (observer === undefined) return;
+    (this.observers ??= new WeakMap()).set(session, observer);
+    session.once("close", () => observer.onClose?.());
   }
 
   private onGoaway(session: ClientHttp2Session, code: number, lastStreamId: number, data: Buffer | undefined): void {
@@ -217,6 +237,11 @@ export class ClientConnection {
     }
     // The stream's own session: it may be retired (draining) by the time the stream closes.
     stream.once("close", () => this.onStreamClose(session));
+    const observer = this.observers?.get(session);
+    if (observer !== undefined) {
+      observer.onStreamStarted?.();
+      stream.once("close", () => observer.onStreamEnded?.(stream.rstCode === http2.constants.NGHTTP2_NO_ERROR));
+    }
     return stream;
   }
 
@@ -301,6 +326,7 @@ export class ClientConnection {
     if (this.state === state || this.state === ConnectivityState.SHUTDOWN) return;
     this.state = state;
     trace("connectivity", () => `state ${ConnectivityState[state]}`);
+    this.config.observer?.onStateChange?.(state);
     for (const listener of [...this.listeners]) listener(state);
   }
 }

@@ -10,3 +10,20 @@ export { trace, logDebug, logError } from "./trace.js";
 export * from "./options.js";
 export { http2Constants, RESPOND_WITH_TRAILERS, RESPOND_END_STREAM } from "./http2-constants.js";
 export { DeadlineTimer } from "./deadline-timer.js";
+export {
+  registerInstrumentation,
+  instrumented,
+  observeChannel,
+  observeServer,
+  type InstrumentationPlugin,
+  type ChannelInfo,
+  type ChannelObserver,
+  type SubchannelInfo,
+  type SubchannelObserver,
+  type ServerInfo,
+  type ServerObserver,
+  type ConnectionInfo,
+  type ConnectionObserver,
+  type CallObserver,
+} from "./instrumentation.js";
+export { connectionInfo } from "./connection-info.js";

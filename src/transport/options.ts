@@ -42,8 +42,12 @@ export const OPT_STREAM_RESET_BURST = "grpc-node.stream_reset_burst";
 /** Server: Node's rapid-reset defence, RST_STREAM frames per second once the burst is spent. */
 export const OPT_STREAM_RESET_RATE = "grpc-node.stream_reset_rate";
 
+/** Whether channelz tracks this channel or server (gRPC's option; here off unless set to 1). */
+export const OPT_ENABLE_CHANNELZ = "grpc.enable_channelz";
+
 /** Every option key the library reads; the README's options table lists the same keys. */
 export const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
+  OPT_ENABLE_CHANNELZ,
   OPT_MAX_RECEIVE_MESSAGE_LENGTH,
   OPT_MAX_SEND_MESSAGE_LENGTH,
   OPT_KEEPALIVE_TIME_MS,

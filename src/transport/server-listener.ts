@@ -1,19 +1,24 @@
 import * as http2 from "node:http2";
 import type { Http2SecureServer, Http2Server, IncomingHttpHeaders, SecureServerOptions, ServerHttp2Session, ServerHttp2Stream } from "node:http2";
 import { isIP } from "node:net";
+import { connectionInfo } from "./connection-info.js";
 import { flowControlFrom } from "./flow-control.js";
+import type { ConnectionObserver, ServerObserver } from "./instrumentation.js";
 import type { ChannelOptions } from "./options.js";
 import { streamResetLimitsFrom } from "./rapid-reset.js";
 import { ServerSession, serverSessionPolicyFrom, type ServerSessionPolicy } from "./server-session.js";
 import { trace } from "./trace.js";
 
-export type StreamHandler = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: string[]) => void;
+/** `connection` is the instrumentation observer of the stream's connection, if it is observed. */
+export type StreamHandler = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: string[], connection: ConnectionObserver | undefined) => void;
 
 export interface ListenerConfig {
   options: ChannelOptions;
   /** TLS settings for a secure port; ALPN is fixed to h2. */
   tls?: SecureServerOptions;
   onStream: StreamHandler;
+  /** The server's instrumentation; each accepted connection is offered to it. */
+  observer?: ServerObserver | undefined;
 }
 
 /** A parsed server address: one or more host/port pairs, or a unix socket. */
@@ -65,8 +70,9 @@ export class ServerListener {
     const server = tls
       ? http2.createSecureServer({ ...tls, ...common, allowHTTP1: false, ALPNProtocols: ["h2"] })
       : http2.createServer(common);
+    const observed = this.config.observer?.onConnection !== undefined;
     server.on("stream", (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]) =>
-      this.config.onStream(stream, headers, rawHeaders),
+      this.config.onStream(stream, headers, rawHeaders, observed ? this.sessions.get(stream.session as ServerHttp2Session)?.observer : undefined),
     );
     server.on("session", (session: ServerHttp2Session) => this.adopt(session, flow.connectionWindowBytes));
     server.on("sessionError", (err: Error) => trace("server", () => `session error: ${err.message}`));
@@ -87,7 +93,11 @@ export class ServerListener {
   }
 
   private adopt(session: ServerHttp2Session, connectionWindow: number): void {
-    this.sessions.set(session, new ServerSession(session, this.policy));
+    // The info is made only if the server is observed (the arguments of a skipped ?.() call are not evaluated).
+    let watched: ServerSession | undefined;
+    const observer = this.config.observer?.onConnection?.(connectionInfo(session, "server", () => watched?.keepalivesSent ?? 0));
+    watched = new ServerSession(session, this.policy, observer);
+    this.sessions.set(session, watched);
     session.on("error", (err: Error) => trace("server", () => `session error: ${err.message}`));
     session.once("close", () => this.sessions.delete(session));
     const setWindow = () => {
@@ -99,6 +109,17 @@ export class ServerListener {
     };
     if (session.connecting) session.once("connect", setWindow);
     else setWindow();
+  }
+
+  /** The addresses the listening sockets are bound to. */
+  addresses(): ({ address: string; port: number } | { path: string })[] {
+    const out: ({ address: string; port: number } | { path: string })[] = [];
+    for (const server of this.servers) {
+      const addr = server.address();
+      if (typeof addr === "string") out.push({ path: addr });
+      else if (addr !== null) out.push({ address: addr.address, port: addr.port });
+    }
+    return out;
   }
 
   /** Stops accepting connections and sends GOAWAY on every session; streams in flight go on. */

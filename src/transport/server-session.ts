@@ -3,6 +3,7 @@
 // unref'd and cleared when the session closes.
 import type { ServerHttp2Session, ServerHttp2Stream } from "node:http2";
 import { ConnectionAge } from "./connection-age.js";
+import type { ConnectionObserver } from "./instrumentation.js";
 import { IdleTimer } from "./connection-idle.js";
 import { KeepalivePinger } from "./keepalive.js";
 import {
@@ -16,6 +17,7 @@ import {
 } from "./options.js";
 import { pingPolicyFrom, PingStrikes, type PingPolicy } from "./ping-strikes.js";
 import { trace } from "./trace.js";
+import { http2Constants } from "./http2-constants.js";
 
 /** gRPC core's server defaults: a keepalive ping every 2 hours, 20 s to answer. */
 export const DEFAULT_SERVER_KEEPALIVE_TIME_MS = 2 * 60 * 60_000;
@@ -53,7 +55,7 @@ const SESSION = Symbol("async-grpc.serverSession");
 type StreamOfSession = ServerHttp2Stream & { [SESSION]?: ServerSession };
 
 function onStreamClose(this: StreamOfSession): void {
-  this[SESSION]?.streamClosed();
+  this[SESSION]?.streamClosed(this);
 }
 
 // Node's writable high-water mark (16 KiB) makes a stream that writes large messages
@@ -84,6 +86,8 @@ export class ServerSession {
   constructor(
     readonly session: ServerHttp2Session,
     policy: ServerSessionPolicy,
+    /** Instrumentation of this connection (a channelz socket), if any. */
+    readonly observer?: ConnectionObserver,
   ) {
     // As in gRPC core, grpc.keepalive_permit_without_calls governs the server's own pings
     // as well as the ones it tolerates.
@@ -119,13 +123,16 @@ export class ServerSession {
       if (this.activeStreams++ === 0) this.idle.busy();
       (stream as StreamOfSession)[SESSION] = this;
       stream.on("close", onStreamClose);
+      observer?.onStreamStarted?.();
     });
     session.once("close", () => this.dispose());
+    if (observer?.onClose) session.once("close", () => observer.onClose!());
   }
 
   /** @internal One of the session's streams closed. */
-  streamClosed(): void {
+  streamClosed(stream: ServerHttp2Stream): void {
     if (--this.activeStreams === 0) this.idle.idle();
+    this.observer?.onStreamEnded?.(stream.rstCode === http2Constants.NGHTTP2_NO_ERROR);
   }
 
   /**
@@ -142,6 +149,11 @@ export class ServerSession {
   close(): void {
     if (this.session.closed || this.session.destroyed) return;
     this.session.close();
+  }
+
+  /** Keepalive pings sent on this connection. */
+  get keepalivesSent(): number {
+    return this.keepalive.sent;
   }
 
   dispose(): void {

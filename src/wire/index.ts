@@ -1,5 +1,5 @@
 // The public face of the wire layer: the other layers import only from here.
-export { StatusCode, isStatusCode, statusCodeName, parseStatusCode } from "./status.js";
+export { StatusCode, isStatusCode, statusCodeName, parseStatusCode, type GrpcStatus } from "./status.js";
 export { encodeStatusMessage, decodeStatusMessage } from "./status-message.js";
 export { encodeTimeout, parseTimeout } from "./timeout.js";
 export { Metadata, isReservedHeader, type MetadataValue, type MetadataInit } from "./metadata.js";

@@ -52,3 +52,14 @@ export function parseStatusCode(value: string | undefined): StatusCode | undefin
   }
   return code <= MAX_CODE ? code : StatusCode.UNKNOWN;
 }
+
+/**
+ * A call's outcome as a value (gRPC Python `grpc.Status`): what `context.abortWithStatus()`
+ * ends a call with, and what `async-grpc/status`'s `toStatus()` makes from a rich
+ * `google.rpc.Status`.
+ */
+export interface GrpcStatus {
+  readonly code: StatusCode;
+  readonly details: string;
+  readonly trailingMetadata: Iterable<readonly [string, string | Uint8Array]>;
+}

@@ -1,0 +1,107 @@
+// The README's companion snippets, run: each `// #region` below is quoted verbatim in
+// the README (checked here), and runs against a real server.
+import { create } from "@bufbuild/protobuf";
+import { anyPack } from "@bufbuild/protobuf/wkt";
+import { readFileSync } from "node:fs";
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { createClient, insecureChannel, RpcError, StatusCode, type Server } from "../src/index.js";
+import { HealthClient, HealthServicer, ServingStatus } from "../src/health/index.js";
+import { ProtoReflectionDescriptorDatabase, enableServerReflection } from "../src/reflection/index.js";
+import { BadRequestSchema, fromError, toStatus, unpackDetails } from "../src/status/index.js";
+import { RouteGuide } from "../examples/route-guide/gen/routeguide/route_guide_pb.js";
+import { routeGuideServicer } from "../examples/route-guide/server.js";
+import { assertNoLeaks, startServer } from "./helpers.js";
+
+const test = suite("README: companion snippets");
+const repo = new URL("../../", import.meta.url);
+
+test("rich status: abortWithStatus(toStatus(...)) on the server, fromError() on the client", async () => {
+  const started = await startServer((server) =>
+    server.addService(RouteGuide, {
+      getFeature(_point, context) {
+        // #region rich-status-server
+        return context.abortWithStatus(
+          toStatus({
+            code: StatusCode.INVALID_ARGUMENT,
+            message: "bad point",
+            details: [anyPack(BadRequestSchema, create(BadRequestSchema, { fieldViolations: [{ field: "latitude", description: "out of range" }] }))],
+          }),
+        );
+        // #endregion
+      },
+    }),
+  );
+  const channel = insecureChannel(started.target);
+  try {
+    const err = await createClient(RouteGuide, channel).getFeature({}).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof RpcError);
+    // #region rich-status-client
+    const status = fromError(err); // a google.rpc.Status, or undefined
+    const details = unpackDetails(status!); // [BadRequest { fieldViolations: [...] }]
+    // #endregion
+    assert.is(status?.message, "bad point");
+    assert.is(details[0]?.$typeName, "google.rpc.BadRequest");
+  } finally {
+    await channel.close();
+    await started.server.stop(null);
+  }
+});
+
+test("health and reflection on a server; a client checks health and reads the descriptors", async () => {
+  let servicer!: HealthServicer;
+  const started = await startServer((server: Server) => {
+    server.addService(RouteGuide, routeGuideServicer());
+    // #region health-server
+    const health = new HealthServicer();
+    health.addToServer(server); // server.stop() turns it NOT_SERVING first
+    health.set("routeguide.RouteGuide", ServingStatus.SERVING);
+    // #endregion
+    servicer = health;
+    // #region reflection-server
+    enableServerReflection(server);
+    // #endregion
+  });
+  const channel = insecureChannel(started.target);
+  try {
+    // #region health-client
+    const { status } = await new HealthClient(channel).check({ service: "routeguide.RouteGuide" });
+    // #endregion
+    assert.is(status, ServingStatus.SERVING);
+    // #region reflection-client
+    const reflection = new ProtoReflectionDescriptorDatabase(channel);
+    const registry = await reflection.registry(); // every service the server lists
+    const routeGuide = createClient(registry.getService("routeguide.RouteGuide")!, channel);
+    await reflection.close();
+    // #endregion
+    const feature = (await routeGuide.getFeature({ latitude: 407839000, longitude: -746144000 })) as unknown as { name: string };
+    assert.match(feature.name, /Cobbler/);
+  } finally {
+    await channel.close();
+    await started.server.stop(null);
+  }
+  assert.is(servicer.status(""), ServingStatus.NOT_SERVING);
+});
+
+test("the README quotes every snippet above", () => {
+  const readme = readFileSync(new URL("README.md", repo), "utf8");
+  const source = readFileSync(new URL("test/companions-readme.test.ts", repo), "utf8");
+  let count = 0;
+  for (const match of source.matchAll(/^([ \t]*)\/\/ #region (\S+)\n([\s\S]*?)^[ \t]*\/\/ #endregion$/gm)) {
+    const lines = match[3]!.replace(/\n$/, "").split("\n");
+    const cut = Math.min(...lines.filter((l) => l.trim() !== "").map((l) => l.length - l.trimStart().length));
+    const code = lines.map((l) => l.slice(cut).trimEnd()).join("\n");
+    assert.ok(readme.includes(code), `README lacks the current text of the "${match[2]}" snippet:\n${code}`);
+    count++;
+  }
+  assert.is(count, 6);
+});
+
+test.after(async () => {
+  await assertNoLeaks();
+});
+
+test.run();
