@@ -4,6 +4,7 @@ export {
   Metadata,
   RpcError,
   EOF,
+  memberName,
   type MemberName,
   type MetadataValue,
   type MetadataInit,
