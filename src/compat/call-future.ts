@@ -52,7 +52,7 @@ export async function withCall<Res>(call: SingleResponseCall<Res>): Promise<With
   return { response, call: { code, details, initialMetadata, trailingMetadata } };
 }
 
-type AnyMultiCallable = (input?: never, options?: never) => unknown;
+type AnyMultiCallable = (...args: never[]) => unknown;
 type CallResponse<C> = C extends SingleResponseCall<infer Res> ? Res : never;
 
 /**
