@@ -13,6 +13,7 @@ export {
   type CompatClient,
 } from "./call-future.js";
 export { channelReadyFuture } from "./channel-ready-future.js";
+export { HandlerPool, type HandlerPoolOptions } from "./handler-pool.js";
 export { BlockingChannel, type BlockingChannelOptions } from "./blocking-channel.js";
 export {
   BlockingResponseStream,

@@ -534,6 +534,16 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
     return this.finished;
   }
 
+  isActive(): boolean {
+    return !this.finished;
+  }
+
+  addCallback(callback: () => void): boolean {
+    if (this.stream.closed) return false;
+    (this.doneCallbacks ??= []).push(() => callback());
+    return true;
+  }
+
   addDoneCallback(callback: (context: ServicerContext) => void): void {
     if (this.stream.closed) callback(this);
     else (this.doneCallbacks ??= []).push(callback);
