@@ -1,13 +1,15 @@
 // What a HandlerPool and its threads say to each other. Each thread runs one handler at
 // a time; a shared Int32Array per thread carries what must reach a handler that is busy
-// computing (CANCELLED: the id of a cancelled task) and wakes it when it waits for a
+// computing (CANCELLED: the id of a cancelled task, CANCEL_CODE: why) and wakes it when it waits for a
 // request or for room to send (WAKE, bumped after every message to the thread).
 import type { MethodKind, StatusCode } from "../index.js";
 import type { MetadataPairs } from "./blocking-protocol.js";
 
 export const WAKE = 0;
 export const CANCELLED = 1;
-export const SLOTS = 2;
+/** The status code of the cancellation in CANCELLED (CANCELLED, DEADLINE_EXCEEDED, UNAVAILABLE at shutdown). */
+export const CANCEL_CODE = 2;
+export const SLOTS = 3;
 
 /** Responses a streaming handler may send ahead of the server's writes. */
 export const RESPONSE_WINDOW = 8;

@@ -3,7 +3,7 @@ import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { DescService } from "@bufbuild/protobuf";
 import { memberName, Metadata, RpcError, StatusCode, type MethodKind, type ServiceImplementation, type ServicerContext } from "../index.js";
-import { CANCELLED, SLOTS, WAKE, type FromThread, type TaskStart, type TaskStatus, type ToThread } from "./handler-pool-protocol.js";
+import { CANCEL_CODE, CANCELLED, SLOTS, WAKE, type FromThread, type TaskStart, type TaskStatus, type ToThread } from "./handler-pool-protocol.js";
 
 /** Options of a `HandlerPool`. */
 export interface HandlerPoolOptions {
@@ -168,7 +168,8 @@ class PoolThread {
   }
 
   /** Tells a handler that is computing that its call is over, then the thread's event loop too. */
-  cancel(id: number): void {
+  cancel(id: number, code: StatusCode): void {
+    Atomics.store(this.#view, CANCEL_CODE, code);
     Atomics.store(this.#view, CANCELLED, id);
     this.send({ t: "cancel", id });
   }
@@ -343,6 +344,6 @@ class Task {
       this.fail(reason);
       return;
     }
-    this.#thread.cancel(this.id);
+    this.#thread.cancel(this.id, reason.code);
   }
 }

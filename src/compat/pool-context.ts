@@ -3,7 +3,7 @@
 // trailers) goes back with its result; cancellation arrives through shared memory, so
 // that a handler busy computing sees it at its next isActive() or signal check.
 import { Metadata, RpcError, StatusCode, type MetadataInit, type ServicerContext } from "../index.js";
-import { CANCELLED, type TaskStart, type TaskStatus } from "./handler-pool-protocol.js";
+import { CANCEL_CODE, CANCELLED, type TaskStart, type TaskStatus } from "./handler-pool-protocol.js";
 
 /** What the context needs from the thread running its task. */
 export interface TaskHost {
@@ -159,8 +159,12 @@ export class PoolContext implements ServicerContext {
   }
 
   #reason(): RpcError {
-    return this.flagged || this.deadline === undefined || Date.now() < this.deadline
-      ? new RpcError(StatusCode.CANCELLED, "The call was cancelled")
-      : new RpcError(StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded");
+    if (this.flagged) {
+      const code = Atomics.load(this.view, CANCEL_CODE) as StatusCode;
+      return new RpcError(code, code === StatusCode.DEADLINE_EXCEEDED ? "Deadline Exceeded" : "The call was cancelled");
+    }
+    return this.deadline !== undefined && Date.now() >= this.deadline
+      ? new RpcError(StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded")
+      : new RpcError(StatusCode.CANCELLED, "The call was cancelled");
   }
 }
