@@ -14,6 +14,8 @@ export {
 } from "./call-future.js";
 export { channelReadyFuture } from "./channel-ready-future.js";
 export { HandlerPool, type HandlerPoolOptions } from "./handler-pool.js";
+export { interceptChannel } from "./intercept-channel.js";
+export { Compression } from "./compression.js";
 export { BlockingChannel, type BlockingChannelOptions } from "./blocking-channel.js";
 export {
   BlockingResponseStream,
