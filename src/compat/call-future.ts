@@ -83,18 +83,24 @@ export function compatMultiCallable<F extends AnyMultiCallable>(multiCallable: F
 export type CompatClient<C> = { readonly [K in keyof C]: C[K] extends AnyMultiCallable ? CompatMultiCallable<C[K]> : C[K] };
 
 /**
- * Gives every method of a client (from `createClient()` or a generated class's
- * multi-callables) gRPC Python's `future()` and `withCall()`:
- * `compatClient(createClient(RouteGuide, channel)).getFeature.future(point)`.
+ * Gives every method of a client gRPC Python's `future()` and `withCall()`:
+ * `compatClient(new RouteGuideClient(channel)).getFeature.future(point)`. Takes a
+ * generated client class's instance or a `createClient()` client.
  */
 export function compatClient<C extends object>(client: C): CompatClient<C> {
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(client)) {
-    const value = (client as Record<string, unknown>)[key];
-    Object.defineProperty(out, key, {
-      value: typeof value === "function" ? compatMultiCallable(value as AnyMultiCallable) : value,
-      enumerable: true,
-    });
+  const add = (key: string, value: unknown) => {
+    if (key === "constructor" || Object.prototype.hasOwnProperty.call(out, key) || typeof value !== "function") return;
+    const method = (value as AnyMultiCallable).bind(client) as AnyMultiCallable;
+    Object.defineProperty(out, key, { value: compatMultiCallable(method), enumerable: true });
+  };
+  for (const key of Object.keys(client)) add(key, (client as Record<string, unknown>)[key]);
+  // A generated client class keeps its methods on the prototype.
+  for (let proto = Object.getPrototypeOf(client) as object | null; proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto) as object | null) {
+    for (const key of Object.getOwnPropertyNames(proto)) {
+      const descriptor = Object.getOwnPropertyDescriptor(proto, key);
+      if (descriptor !== undefined && "value" in descriptor) add(key, descriptor.value);
+    }
   }
   return out as CompatClient<C>;
 }

@@ -3,6 +3,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { channelReadyFuture, compatClient, future, Future, FutureCancelledError, FutureTimeoutError, withCall } from "../../src/compat/index.js";
 import { ConnectivityState, createClient, insecureChannel, RpcError, StatusCode, type Channel } from "../../src/index.js";
+import { EchoClient } from "../gen/testing/echo_grpc.js";
 import { Echo } from "../gen/testing/echo_pb.js";
 import { assertNoLeaks, eventually, rejects, startServer, type Started } from "../helpers.js";
 
@@ -133,6 +134,10 @@ test("compatClient: every method keeps its call, and gains future() and withCall
   let n = 0;
   for await (const _ of client.serverStream({ count: 0 })) n++;
   assert.is(n, 0);
+  // A generated client class keeps its methods on the prototype.
+  const generated = compatClient(new EchoClient(channel));
+  assert.is((await generated.unary.future({ message: "g" }).result()).message, "echo:g");
+  assert.is((await generated.unary({ message: "h" })).message, "echo:h");
 });
 
 test("channelReadyFuture: completes once the channel is READY; cancel() stops the wait", async () => {
