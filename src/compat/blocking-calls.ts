@@ -1,5 +1,5 @@
 import { EOF, Metadata, RpcError, StatusCode, type CallOptions } from "../index.js";
-import type { CallSlot } from "./blocking-channel.js";
+import type { CallSlot } from "./blocking-call-slot.js";
 import { fromWireError, toOutcome, type FromWorker } from "./blocking-protocol.js";
 import type { CallOutcome, WithCall } from "./call-future.js";
 import { FutureCancelledError, FutureTimeoutError, runCallback } from "./future.js";
