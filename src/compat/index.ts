@@ -15,6 +15,7 @@ export {
 export { channelReadyFuture } from "./channel-ready-future.js";
 export { HandlerPool, type HandlerPoolOptions } from "./handler-pool.js";
 export { interceptChannel } from "./intercept-channel.js";
+export { answeredCall, type Answer } from "./answered-call.js";
 export { Compression } from "./compression.js";
 export { BlockingChannel, type BlockingChannelOptions } from "./blocking-channel.js";
 export {

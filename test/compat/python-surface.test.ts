@@ -1,19 +1,21 @@
-// The rest of gRPC Python's surface that the compat layer adds: intercept_channel and
-// the Compression enum.
+// The rest of gRPC Python's surface that the compat layer adds: intercept_channel, the
+// Compression enum, and interceptors that answer calls themselves.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { Compression, interceptChannel } from "../../src/compat/index.js";
-import { Channel, ConnectivityState, createClient, insecureChannel, type ClientInterceptor } from "../../src/index.js";
+import { answeredCall, Compression, interceptChannel } from "../../src/compat/index.js";
+import { Channel, ConnectivityState, createClient, EOF, insecureChannel, Metadata, RpcError, StatusCode, type Call, type ClientInterceptor } from "../../src/index.js";
 import { Echo } from "../gen/testing/echo_pb.js";
 import { assertNoLeaks, startServer, type Started } from "../helpers.js";
 
 const test = suite("compat: gRPC Python surface");
 let started: Started;
+let served = 0;
 
 test.before(async () => {
   started = await startServer((server) =>
     server.addService(Echo, {
       unary(request, context) {
+        served++;
         return {
           message: `${context.invocationMetadata().getAll("x-order").join(">")} compressed=${context.requestCompressed()}`,
           payload: request.payload,
@@ -60,6 +62,64 @@ test("Compression names are accepted wherever a compression name is", async () =
     assert.match((await client.unary({ payload })).message, /compressed=true/);
     assert.match((await client.unary({ payload }, { compression: Compression.Gzip })).message, /compressed=true/);
     assert.match((await client.unary({ payload }, { compression: Compression.NoCompression })).message, /compressed=false/);
+  } finally {
+    await channel.close();
+  }
+});
+
+test("an interceptor answers calls itself: a cache, a fake error, a fake stream", async () => {
+  const cache = new Map<string, unknown>();
+  const caching: ClientInterceptor = (details, next) => {
+    if (details.kind !== "unary") return next(details);
+    const key = JSON.stringify(details.request);
+    if (cache.has(key)) return answeredCall(details, { response: cache.get(key), trailingMetadata: { "x-cache": "hit" } });
+    const call = next(details) as Call & PromiseLike<unknown>;
+    call.then((response) => cache.set(key, response), () => {});
+    return call;
+  };
+  const faking: ClientInterceptor = (details, next) => {
+    if (details.method.endsWith("/ClientStream")) return answeredCall(details, { error: new RpcError(StatusCode.UNAVAILABLE, "faked", { trailingMetadata: new Metadata({ "x-fake": "1" }) }) });
+    if (details.method.endsWith("/ServerStream")) return answeredCall(details, { responses: [{ index: 1 }, { index: 2 }], error: new RpcError(StatusCode.ABORTED, "then failed") });
+    return next(details);
+  };
+  const channel = insecureChannel(started.target, { interceptors: [faking, caching] });
+  try {
+    const client = createClient(Echo, channel);
+    const before = served;
+    const first = await client.unary({ message: "q" });
+    const call = client.unary({ message: "q" });
+    const second = await call;
+    assert.is(served, before + 1, "the second call never reached the server");
+    assert.is(second, first);
+    assert.is(await call.code(), StatusCode.OK);
+    assert.is((await call.trailingMetadata()).get("x-cache"), "hit");
+    assert.ok(call.done());
+    let ran = false;
+    call.addDoneCallback(() => (ran = true));
+    assert.ok(ran);
+
+    const failing = client.clientStream([{ message: "dropped" }]);
+    try {
+      await failing;
+      assert.unreachable();
+    } catch (err) {
+      assert.ok(err instanceof RpcError && err.code === StatusCode.UNAVAILABLE && err.details === "faked");
+    }
+    assert.is((await failing.trailingMetadata()).get("x-fake"), "1");
+    await failing.write({});
+
+    const stream = client.serverStream({});
+    assert.is(((await stream.read()) as { index: number }).index, 1);
+    assert.is(((await stream.read()) as { index: number }).index, 2);
+    try {
+      await stream.read();
+      assert.unreachable();
+    } catch (err) {
+      assert.ok(err instanceof RpcError && err.code === StatusCode.ABORTED);
+    }
+    const ok = answeredCall({ method: "/x/Y", kind: "bidi_streaming", request: undefined, options: { metadata: new Metadata() } }, { responses: [] });
+    assert.is(await (ok as unknown as { read(): Promise<unknown> }).read(), EOF);
+    assert.throws(() => answeredCall({ method: "/x/Y", kind: "unary", request: {}, options: { metadata: new Metadata() } }, { responses: [] }), /response/);
   } finally {
     await channel.close();
   }
