@@ -1,4 +1,4 @@
-import { EOF, Metadata, RpcError, StatusCode, type Call, type ClientCallDetails, type MetadataInit } from "../index.js";
+import { EOF, Metadata, RpcError, StatusCode, UsageError, type Call, type ClientCallDetails, type MetadataInit } from "../index.js";
 
 /** How an interceptor answers a call itself: with a response (or responses, for a stream), or with an error. */
 export type Answer =
@@ -66,6 +66,11 @@ class AnsweredCall {
     };
   }
 
+  /** Resolves, or rejects with the answer's error (gRPC Python aio `wait_for_connection()`). */
+  async waitForConnection(): Promise<void> {
+    if (this.#error !== undefined) throw this.#error;
+  }
+
   async write(): Promise<void> {}
   async doneWriting(): Promise<void> {}
 
@@ -110,7 +115,7 @@ class AnsweredCall {
   }
 
   #pull(): unknown {
-    if (this.#single) throw new TypeError("A unary-response call is awaited, not read");
+    if (this.#single) throw new UsageError("A unary-response call is awaited, not read: await it");
     if (this.#next < this.#responses.length) return this.#responses[this.#next++];
     if (this.#error !== undefined) throw this.#error;
     return EOF;
@@ -118,7 +123,7 @@ class AnsweredCall {
 
   #useStyle(style: "read" | "iterate"): void {
     if (this.#style !== undefined && this.#style !== style) {
-      throw new TypeError("A call's responses are read either with read() or by iteration, not both");
+      throw new UsageError("A call's responses are read either with read() or by iteration, not both: pick one for the whole call");
     }
     this.#style = style;
   }

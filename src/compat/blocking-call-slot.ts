@@ -1,4 +1,4 @@
-import { RpcError, StatusCode } from "../index.js";
+import { RpcError, StatusCode, UsageError } from "../index.js";
 import type { BlockingChannel } from "./blocking-channel.js";
 import { fromWireError, ownCopy, type FromWorker, type ToWorker } from "./blocking-protocol.js";
 
@@ -77,7 +77,7 @@ export class CallSlot {
   /** Sends one request; blocks while WRITE_WINDOW requests are not yet taken by flow control. Throws if the call has failed. */
   write(bytes: Uint8Array): void {
     const end = this.#end;
-    if (end !== undefined) throw end.t === "error" ? fromWireError(end.error) : new TypeError("The call has ended: no more requests can be written");
+    if (end !== undefined) throw end.t === "error" ? fromWireError(end.error) : new UsageError("The call has ended: no more requests can be written");
     const copy = ownCopy(bytes);
     this.post({ t: "write", id: this.id, bytes: copy }, copy);
     this.#unacked++;

@@ -1,4 +1,4 @@
-import { EOF, Metadata, RpcError, StatusCode, type CallOptions } from "../index.js";
+import { EOF, InternalError, Metadata, RpcError, StatusCode, UsageError, type CallOptions } from "../index.js";
 import type { CallSlot } from "./blocking-call-slot.js";
 import { fromWireError, toOutcome, type FromWorker } from "./blocking-protocol.js";
 import type { CallOutcome, WithCall } from "./call-future.js";
@@ -119,7 +119,7 @@ export class BlockingResponseStream<Res> implements IterableIterator<Res> {
 
   #useStyle(style: "read" | "iterate"): void {
     if (this.#style !== undefined && this.#style !== style) {
-      throw new TypeError("A call's responses are read either with read() or by iteration, not both");
+      throw new UsageError("A call's responses are read either with read() or by iteration, not both: pick one for the whole call");
     }
     this.#style = style;
   }
@@ -195,7 +195,7 @@ export class BlockingStreamStreamCall<Req, Res> extends BlockingResponseStream<R
 
   /** Sends one request (gRPC Python `write()`); throws the call's `RpcError` if it has failed. */
   write(request: Req): void {
-    if (this.#writesDone) throw new TypeError("write() after doneWriting(): the request stream is closed");
+    if (this.#writesDone) throw new UsageError("write() after doneWriting(): write every request first, then call doneWriting() once");
     this.slot.write(this.serialize(request));
   }
 
@@ -309,7 +309,7 @@ export class BlockingFuture<Res> {
     this.slot.release();
     if (m.t === "response") this.#settle({ kind: "finished", value: this.deserialize(m.bytes) });
     else if (m.t === "error") this.#settle({ kind: "failed", error: fromWireError(m.error) });
-    else this.#settle({ kind: "failed", error: new RpcError(StatusCode.INTERNAL, `Unexpected ${m.t} from the blocking client's worker`) });
+    else this.#settle({ kind: "failed", error: new InternalError(`Unexpected ${m.t} from the blocking client's worker`) });
   }
 
   #settle(state: FutureState<Res>): void {

@@ -1,5 +1,5 @@
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
-import { Metadata, RpcError, StatusCode, type CallOptions, type ChannelCredentials, type ChannelOptions, type MethodSerializers } from "../index.js";
+import { InternalError, Metadata, RpcError, StatusCode, UsageError, type CallOptions, type ChannelCredentials, type ChannelOptions, type MethodSerializers } from "../index.js";
 import {
   GONE,
   HEARTBEAT,
@@ -215,7 +215,7 @@ export class BlockingChannel {
 
   #start(kind: CallKind, path: string, request: Uint8Array | undefined, options: BlockingCallOptions | undefined, outcome: boolean): CallSlot {
     if ((options as CallOptions | undefined)?.signal !== undefined) {
-      throw new TypeError("A blocking call cannot watch an AbortSignal (its thread is asleep): give it timeoutMs or a deadline");
+      throw new UsageError("A blocking call cannot watch an AbortSignal (its thread is asleep): give it timeoutMs or a deadline");
     }
     const deadline = deadlineOf(options, this.#defaultTimeoutMs);
     const wire: WireCallOptions = {
@@ -374,6 +374,6 @@ function deadlineOf(options: BlockingCallOptions | undefined, defaultTimeoutMs: 
   return absolute === undefined ? fromTimeout : Math.min(fromTimeout, absolute);
 }
 
-export function unexpected(m: FromWorker): Error {
-  return new RpcError(StatusCode.INTERNAL, `The blocking client's worker sent ${m.t} where it was not expected`);
+function unexpected(m: FromWorker): Error {
+  return new InternalError(`The blocking client's worker sent ${m.t} where it was not expected`);
 }

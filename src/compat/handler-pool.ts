@@ -2,7 +2,7 @@ import { availableParallelism } from "node:os";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { DescService } from "@bufbuild/protobuf";
-import { memberName, Metadata, RpcError, StatusCode, type MethodKind, type ServiceImplementation, type ServicerContext } from "../index.js";
+import { InternalError, memberName, Metadata, RpcError, StatusCode, type MethodKind, type ServiceImplementation, type ServicerContext } from "../index.js";
 import { CANCEL_CODE, CANCELLED, SLOTS, WAKE, type FromThread, type TaskStart, type TaskStatus, type ToThread } from "./handler-pool-protocol.js";
 
 /** Options of a `HandlerPool`. */
@@ -227,7 +227,7 @@ class Task {
   /** The response of a unary-response call, with the status the handler set applied. */
   async response(): Promise<unknown> {
     const m = await this.#next();
-    if (m.t !== "done") throw new RpcError(StatusCode.INTERNAL, `Unexpected ${m.t} from a handler pool thread`);
+    if (m.t !== "done") throw new InternalError(`Unexpected ${m.t} from a handler pool thread`);
     return m.value;
   }
 
@@ -237,7 +237,7 @@ class Task {
       for (;;) {
         const m = await this.#next();
         if (m.t === "done") return;
-        if (m.t !== "message") throw new RpcError(StatusCode.INTERNAL, `Unexpected ${m.t} from a handler pool thread`);
+        if (m.t !== "message") throw new InternalError(`Unexpected ${m.t} from a handler pool thread`);
         yield m.value;
         this.#thread?.send({ t: "credit", id: this.id });
       }

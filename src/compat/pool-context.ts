@@ -2,7 +2,7 @@
 // knows (metadata, deadline, peer) came with the task; what the handler sets (status,
 // trailers) goes back with its result; cancellation arrives through shared memory, so
 // that a handler busy computing sees it at its next isActive() or signal check.
-import { Metadata, RpcError, StatusCode, type MetadataInit, type ServicerContext } from "../index.js";
+import { Metadata, RpcError, StatusCode, UsageError, type MetadataInit, type ServicerContext } from "../index.js";
 import { CANCEL_CODE, CANCELLED, type TaskStart, type TaskStatus } from "./handler-pool-protocol.js";
 
 /** What the context needs from the thread running its task. */
@@ -121,11 +121,11 @@ export class PoolContext implements ServicerContext {
   }
 
   setCompression(): void {
-    throw new TypeError("setCompression() is not available to a handler on a HandlerPool: set the server's compression option");
+    throw new UsageError("setCompression() is not available to a handler on a HandlerPool: set the server's compression option");
   }
 
   disableNextMessageCompression(): void {
-    throw new TypeError("disableNextMessageCompression() is not available to a handler on a HandlerPool");
+    throw new UsageError("disableNextMessageCompression() is not available to a handler on a HandlerPool: compression is the server's");
   }
 
   requestCompressed(): boolean {

@@ -23,6 +23,7 @@ import {
   Metadata,
   parseEncodingList,
   RpcError,
+  UsageError,
   StatusCode,
   type Compressor,
   type MetadataInit,
@@ -215,7 +216,7 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
 
   private useReadStyle(style: "read" | "iterate"): void {
     if (this.readStyle !== undefined && this.readStyle !== style) {
-      throw new Error("Requests are read either with context.read() or by iteration, not both");
+      throw new UsageError("Requests are read either with context.read() or by iteration, not both: pick one for the whole call");
     }
     this.readStyle = style;
   }

@@ -5,6 +5,7 @@ export { encodeTimeout, parseTimeout } from "./timeout.js";
 export { Metadata, isReservedHeader, type MetadataValue, type MetadataInit } from "./metadata.js";
 export { FRAME_HEADER_LENGTH, frameMessage, frameHeader, MessageDecoder, type MessageDecoderOptions } from "./framing.js";
 export { RpcError, type RpcErrorOptions } from "./rpc-error.js";
+export { BaseError, UsageError, InternalError } from "./errors.js";
 export { EOF } from "./eof.js";
 export { isGrpcContentType } from "./content-type.js";
 export { memberName, type MemberName } from "./member-name.js";
