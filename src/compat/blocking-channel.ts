@@ -1,5 +1,5 @@
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
-import { InternalError, Metadata, RpcError, StatusCode, UsageError, type CallOptions, type ChannelCredentials, type ChannelOptions, type MethodSerializers } from "../index.js";
+import { InternalError, Metadata, parseTarget, RpcError, StatusCode, UsageError, type CallOptions, type ChannelCredentials, type ChannelOptions, type MethodSerializers } from "../index.js";
 import {
   GONE,
   HEARTBEAT,
@@ -86,6 +86,7 @@ export class BlockingChannel {
 
   /** Starts the worker thread; it connects on the first call. `credentials` makes a TLS channel. */
   constructor(target: string, credentials?: ChannelCredentials, options: BlockingChannelOptions = {}) {
+    parseTarget(target); // a bad target throws here, not later in the worker
     this.#defaultTimeoutMs = options.defaultTimeoutMs;
     this.#stallMs = options.workerStallTimeoutMs ?? DEFAULT_STALL_MS;
     const shared = new SharedArrayBuffer(SLOTS * Int32Array.BYTES_PER_ELEMENT);

@@ -8,6 +8,7 @@ import {
   insecureChannel,
   secureChannel,
   type CallOptions,
+  type Channel,
   type ChannelConfig,
   type StreamStreamCall,
   type StreamUnaryCall,
@@ -89,7 +90,15 @@ if (data.interceptorsModule !== undefined) {
   }
 }
 const config: ChannelConfig = { ...data.config, interceptors };
-const channel = data.tls ? secureChannel(data.target, new ChannelCredentials(data.tls), config) : insecureChannel(data.target, config);
+let made: Channel | undefined;
+try {
+  made = data.tls ? secureChannel(data.target, new ChannelCredentials(data.tls), config) : insecureChannel(data.target, config);
+} catch (err) {
+  send({ t: "crash", id: 0, message: `could not make its channel: ${err instanceof Error ? err.message : String(err)}` });
+  gone();
+  process.exit(1);
+}
+const channel = made;
 const calls = new Map<number, AnyCall>();
 
 async function outcomeOf(call: AnyCall): Promise<WireOutcome> {

@@ -3,10 +3,10 @@ import { createServer as createNetServer } from "node:net";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { BlockingChannel, createBlockingClient, FutureCancelledError, FutureTimeoutError, type BlockingClient } from "../../src/compat/index.js";
-import { EOF, Metadata, RpcError, StatusCode } from "../../src/index.js";
+import { EOF, Metadata, RpcError, sslChannelCredentials, StatusCode } from "../../src/index.js";
 import { Echo } from "../gen/testing/echo_pb.js";
 import { assertNoLeaks, eventually } from "../helpers.js";
-import { startServerThread, type ServerThread } from "./server-thread.js";
+import { startServerThread, testCert, type ServerThread } from "./server-thread.js";
 
 const test = suite("compat: blocking client");
 let server: ServerThread;
@@ -285,6 +285,32 @@ test("an unclosed client does not keep the process alive", async () => {
   assert.is(child.signal, null, "the process ended on its own (not killed by the timeout)");
   assert.is(child.status, 0, child.stderr);
   assert.match(child.stdout, /UNAVAILABLE/);
+});
+
+test("TLS credentials cross to the worker: a trusted server answers, an untrusted one fails with UNAVAILABLE", async () => {
+  const tls = await startServerThread({ tls: true });
+  const port = tls.target.split(":")[1];
+  const trusted = createBlockingClient(Echo, `localhost:${port}`, sslChannelCredentials(testCert("ca.pem")));
+  const untrusted = createBlockingClient(Echo, `localhost:${port}`, sslChannelCredentials(testCert("server1.pem")));
+  try {
+    assert.is(trusted.unary({ message: "tls" }).message, "echo:tls");
+    rpcError(() => untrusted.unary({ message: "tls" }), StatusCode.UNAVAILABLE);
+  } finally {
+    trusted.close();
+    untrusted.close();
+    await tls.stop();
+  }
+});
+
+test("a target or channel option the core refuses is a clear error, at once or at the first call", () => {
+  assert.throws(() => createBlockingClient(Echo, "dns:///"), /target/i);
+  const c = createBlockingClient(Echo, server.target, undefined, { compression: "zstd-nope" });
+  try {
+    const err = rpcError(() => c.unary({ message: "x" }), StatusCode.INTERNAL);
+    assert.match(err.details, /could not make its channel: .*Unsupported compression zstd-nope/);
+  } finally {
+    c.close();
+  }
 });
 
 test("BlockingChannel: raw bytes through a method path", () => {

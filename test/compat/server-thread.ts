@@ -4,8 +4,9 @@
 // first, `count` is the number of server-streaming responses, "fail-after:<n>" fails a
 // stream after n responses. Every cancellation a handler sees is posted to the parent.
 import { setTimeout as sleep } from "node:timers/promises";
-import { isMainThread, parentPort, Worker } from "node:worker_threads";
-import { createServer, RpcError, StatusCode, type ServicerContext } from "../../src/index.js";
+import { readFileSync } from "node:fs";
+import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import { createServer, RpcError, sslServerCredentials, StatusCode, type ServicerContext } from "../../src/index.js";
 import { Echo } from "../gen/testing/echo_pb.js";
 
 export interface ServerThread {
@@ -15,9 +16,12 @@ export interface ServerThread {
   stop(): Promise<void>;
 }
 
-/** Starts the server thread; resolves once it listens. */
-export async function startServerThread(): Promise<ServerThread> {
-  const worker = new Worker(new URL(import.meta.url));
+/** The conformance suite's test certificates (server1 is valid for localhost), read from the repository. */
+export const testCert = (name: string): Buffer => readFileSync(new URL(`../../../conformance/certs/${name}`, import.meta.url));
+
+/** Starts the server thread (TLS with the test certificates if asked); resolves once it listens. */
+export async function startServerThread(options: { tls?: boolean } = {}): Promise<ServerThread> {
+  const worker = new Worker(new URL(import.meta.url), { workerData: { tls: options.tls === true } });
   const events: string[] = [];
   const port = await new Promise<number>((resolve, reject) => {
     worker.once("error", reject);
@@ -86,7 +90,9 @@ async function serve(): Promise<void> {
       }
     },
   });
-  const port = await server.addInsecurePort("127.0.0.1:0");
+  const port = (workerData as { tls: boolean }).tls
+    ? await server.addSecurePort("127.0.0.1:0", sslServerCredentials([[testCert("server1.key"), testCert("server1.pem")]]))
+    : await server.addInsecurePort("127.0.0.1:0");
   await server.start();
   parentPort!.on("message", (m) => {
     if (m === "stop") void server.stop(null).then(() => parentPort!.close());
