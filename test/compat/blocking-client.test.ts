@@ -267,7 +267,7 @@ test("a worker that exits during a call", () => {
 });
 
 test("a worker that hangs: the caller gives up after workerStallTimeoutMs", () => {
-  const c = createBlockingClient(Echo, server.target, undefined, { interceptorsModule: fixture("crashing-interceptors"), workerStallTimeoutMs: 500 });
+  const c = createBlockingClient(Echo, server.target, undefined, { interceptorsModule: fixture("crashing-interceptors"), workerStallTimeoutMs: 1500 });
   try {
     c.unary({ message: "warm-up" });
     const err = rpcError(() => c.unary({ message: "slow", delayMs: 5000 }, { metadata: { "x-crash": "hang" } }), StatusCode.INTERNAL);
