@@ -1,4 +1,4 @@
-import { frameHeader, frameMessage, InternalError, RpcError, StatusCode, type Compressor } from "../wire/index.js";
+import { frameHeader, frameMessage, RpcError, StatusCode, type Compressor } from "../wire/index.js";
 
 /**
  * One length-prefixed message ready for the wire: prefix and message in one buffer, or,
@@ -158,7 +158,7 @@ export class MessageWriter {
    */
   rewind(): void {
     const replay = this.replay;
-    if (replay === undefined || this.failed) throw new InternalError("Nothing to replay");
+    if (replay === undefined || this.failed) throw new Error("Nothing to replay");
     this.sink = undefined;
     this.blocked = false;
     this.ended = false;
