@@ -42,7 +42,10 @@ function outcomeOfError(e: Error): CallOutcome {
  */
 export class BlockingResponseStream<Res> implements IterableIterator<Res> {
   #style: "read" | "iterate" | undefined;
+  /** The final status, once known (the end was read, or code() and the like asked for it). */
   #outcome: CallOutcome | undefined;
+  /** No more responses: the end was read, the call failed or it was cancelled. */
+  #finished = false;
   #error: Error | undefined;
   #headers: Metadata | undefined;
 
@@ -65,7 +68,11 @@ export class BlockingResponseStream<Res> implements IterableIterator<Res> {
 
   /** Called when a loop is left early: cancels the call, so the server stops producing. */
   return(): IteratorResult<Res, undefined> {
-    if (!this.#ended) this.cancel("The response stream was abandoned by its reader");
+    if (!this.#finished) {
+      this.slot.cancel("The response stream was abandoned by its reader");
+      if (this.#outcome === undefined) this.#fail(new RpcError(StatusCode.CANCELLED, "The response stream was abandoned by its reader"));
+      this.#finished = true;
+    }
     return { done: true, value: undefined };
   }
 
@@ -77,15 +84,15 @@ export class BlockingResponseStream<Res> implements IterableIterator<Res> {
 
   /** Cancels the call; false if it had already ended (gRPC Python `cancel()`). */
   cancel(details = "Cancelled by the application"): boolean {
-    if (this.#ended) return false;
+    if (this.#finished || this.#outcome !== undefined) return false;
     this.slot.cancel(details);
     this.#fail(new RpcError(StatusCode.CANCELLED, details));
     return true;
   }
 
-  /** True once the call has ended (gRPC Python `done()`). */
+  /** True once the call is known to have ended: its end was read, or its status (gRPC Python `done()`). */
   done(): boolean {
-    return this.#ended;
+    return this.#outcome !== undefined;
   }
 
   /** The status code; blocks until the call ends (gRPC Python `code()`). */
@@ -106,15 +113,11 @@ export class BlockingResponseStream<Res> implements IterableIterator<Res> {
   /** The server's headers; blocks until they arrive (gRPC Python `initial_metadata()`). */
   initialMetadata(): Metadata {
     if (this.#headers !== undefined) return this.#headers;
-    if (this.#ended) return this.#finalOutcome().initialMetadata;
+    if (this.#finished) return this.#finalOutcome().initialMetadata;
     this.slot.post({ t: "headers", id: this.slot.id });
     const m = this.#take();
     if (m.t === "headers") return (this.#headers = new Metadata(m.metadata));
     return this.#finalOutcome().initialMetadata;
-  }
-
-  get #ended(): boolean {
-    return this.#outcome !== undefined;
   }
 
   #useStyle(style: "read" | "iterate"): void {
@@ -126,7 +129,7 @@ export class BlockingResponseStream<Res> implements IterableIterator<Res> {
 
   #pull(): Res | EOF {
     if (this.#error !== undefined) throw this.#error;
-    if (this.#ended) return EOF;
+    if (this.#finished) return EOF;
     this.slot.post({ t: "next", id: this.slot.id });
     const m = this.#take();
     if (m.t === "message") return this.deserialize(m.bytes);
@@ -145,6 +148,7 @@ export class BlockingResponseStream<Res> implements IterableIterator<Res> {
     }
     if (m.t === "eof") {
       this.#outcome = toOutcome(m.outcome);
+      this.#finished = true;
       this.slot.release();
     } else if (m.t === "error") {
       this.#fail(fromWireError(m.error));
@@ -153,7 +157,8 @@ export class BlockingResponseStream<Res> implements IterableIterator<Res> {
   }
 
   #fail(error: Error): void {
-    if (this.#ended) return;
+    if (this.#finished) return;
+    this.#finished = true;
     this.#error = error;
     this.#outcome = outcomeOfError(error);
     this.slot.release();
@@ -164,10 +169,8 @@ export class BlockingResponseStream<Res> implements IterableIterator<Res> {
     this.slot.post({ t: "status", id: this.slot.id });
     try {
       const m = this.#take();
-      if (m.t === "status") {
-        this.#outcome = toOutcome(m.outcome);
-        this.slot.release();
-      }
+      // The responses not read yet can still be read.
+      if (m.t === "status") this.#outcome = toOutcome(m.outcome);
     } catch {
       // recorded by #take
     }

@@ -111,7 +111,26 @@ test("server streaming: a synchronous iterator, then the status", () => {
   for (const r of call) got.push(r.index);
   assert.equal(got, [0, 1, 2, 3, 4]);
   assert.is(call.code(), StatusCode.OK);
+  assert.is(call.details(), "");
   assert.ok(call.done());
+  assert.not.ok(call.cancel(), "an ended call cannot be cancelled");
+});
+
+test("a stream's metadata and status block until they are there; cancel() ends it", () => {
+  const call = client.serverStream({ message: "m", count: 1000, delayMs: 5 }, { metadata: { "x-echo": "s" } });
+  assert.instance(call.initialMetadata(), Metadata); // blocks for the headers, before any message
+  assert.is(call.next().value?.index, 0);
+  assert.ok(call.cancel());
+  assert.ok(call.done());
+  assert.is(call.code(), StatusCode.CANCELLED);
+  rpcError(() => call.next(), StatusCode.CANCELLED);
+  const short = client.serverStream({ message: "m", count: 2 });
+  // code() before reading: it waits for the end (the two responses fit the buffers),
+  // and the responses can still be read afterwards.
+  assert.is(short.code(), StatusCode.OK);
+  assert.ok(short.done());
+  assert.not.ok(short.cancel(), "the call has ended");
+  assert.equal([...short].map((r) => r.index), [0, 1]);
 });
 
 test("server streaming with read() until EOF; mixing with iteration throws", () => {
