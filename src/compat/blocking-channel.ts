@@ -122,7 +122,7 @@ export class BlockingChannel {
   /** A unary multi-callable for `path` ("/package.Service/Method") (gRPC Python `unary_unary()`). */
   unaryUnary<Req = Uint8Array, Res = Uint8Array>(path: string, serializers?: MethodSerializers<Req, Res>): BlockingUnaryUnaryMultiCallable<Req, Res> {
     const [serialize, deserialize] = checked(path, serializers);
-    const call = (request: Req, options?: BlockingCallOptions, outcome = false) => this.#startUnary("unary", path, serialize(request), options, outcome);
+    const call = (request: Req, options?: BlockingCallOptions, outcome = false) => this.#start("unary", path, serialize(request), options, outcome);
     return Object.assign((request: Req, options?: BlockingCallOptions): Res => this.#response(call(request, options), deserialize).response, {
       withCall: (request: Req, options?: BlockingCallOptions): WithCall<Res> => this.#response(call(request, options, true), deserialize),
       future: (request: Req, options?: BlockingCallOptions): BlockingFuture<Res> => new BlockingFuture(call(request, options), deserialize),
@@ -132,7 +132,7 @@ export class BlockingChannel {
   /** A server-streaming multi-callable (gRPC Python `unary_stream()`): the call is a synchronous iterator. */
   unaryStream<Req = Uint8Array, Res = Uint8Array>(path: string, serializers?: MethodSerializers<Req, Res>): BlockingUnaryStreamMultiCallable<Req, Res> {
     const [serialize, deserialize] = checked(path, serializers);
-    return (request: Req, options?: BlockingCallOptions) => new BlockingResponseStream(this.#startUnary("server_streaming", path, serialize(request), options, false), deserialize);
+    return (request: Req, options?: BlockingCallOptions) => new BlockingResponseStream(this.#start("server_streaming", path, serialize(request), options, false), deserialize);
   }
 
   /** A client-streaming multi-callable (gRPC Python `stream_unary()`): requests are a synchronous iterable. */
@@ -168,11 +168,11 @@ export class BlockingChannel {
   }
 
   /**
-   * Blocks until the channel is READY, connecting it (gRPC Python
-   * `grpc.channel_ready_future(channel).result(timeout)`); throws DEADLINE_EXCEEDED
-   * if `timeoutMs` passes first.
+   * Blocks until the channel is READY, connecting it (the core's `channelReady()`, gRPC
+   * Python's `grpc.channel_ready_future(channel).result(timeout)`); throws
+   * DEADLINE_EXCEEDED if `timeoutMs` passes first.
    */
-  waitForReady(timeoutMs?: number): void {
+  channelReady(timeoutMs?: number): void {
     const until = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
     const slot = this.#open(until === undefined ? undefined : until - DEADLINE_GRACE_MS, { t: "ready", id: 0 });
     const m = slot.take();
@@ -209,10 +209,6 @@ export class BlockingChannel {
   }
 
   // ---- calls ---------------------------------------------------------------------
-
-  #startUnary(kind: CallKind, path: string, request: Uint8Array, options: BlockingCallOptions | undefined, outcome: boolean): CallSlot {
-    return this.#start(kind, path, request, options, outcome);
-  }
 
   #start(kind: CallKind, path: string, request: Uint8Array | undefined, options: BlockingCallOptions | undefined, outcome: boolean): CallSlot {
     if ((options as CallOptions | undefined)?.signal !== undefined) {

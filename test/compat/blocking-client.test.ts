@@ -335,7 +335,7 @@ test("a target or channel option the core refuses is a clear error, at once or a
 test("BlockingChannel: raw bytes through a method path", () => {
   const channel = new BlockingChannel(server.target);
   try {
-    channel.waitForReady(10_000);
+    channel.channelReady(10_000);
     const unary = channel.unaryUnary("/testing.Echo/Unary");
     // EchoRequest { message: "raw" } by hand: field 1, length 3.
     const reply = unary(new Uint8Array([0x0a, 3, 0x72, 0x61, 0x77]), { metadata: new Metadata({ "x-echo": "1" }) });
