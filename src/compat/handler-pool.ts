@@ -203,7 +203,8 @@ class Task {
   #thread: PoolThread | undefined;
   #messages: FromThread[] = [];
   #waiter: Pending | undefined;
-  #failure: RpcError | undefined;
+  /** The task's failure, for a reader that comes after it. */
+  #pendingError: unknown;
   #ended = false;
   #requests: AsyncIterator<unknown> | undefined;
   #pulling = false;
@@ -262,17 +263,14 @@ class Task {
       case "failed":
         this.#end();
         if (m.rpc) {
-          this.#failure = new RpcError(m.status.code ?? StatusCode.UNKNOWN, m.status.details ?? "", {
-            trailingMetadata: new Metadata(m.status.trailingMetadata),
-          });
+          this.#deliverError(
+            new RpcError(m.status.code ?? StatusCode.UNKNOWN, m.status.details ?? "", { trailingMetadata: new Metadata(m.status.trailingMetadata) }),
+          );
         } else {
           this.#applyStatus(m.status);
           // Not an RpcError: the server logs it and answers UNKNOWN without the details.
-          const err = new Error(`A pooled handler of ${this.start.method} threw: ${m.message}`);
-          this.#deliverError(err);
-          return;
+          this.#deliverError(new Error(`A pooled handler of ${this.start.method} threw: ${m.message}`));
         }
-        this.#deliverError(this.#failure);
         return;
     }
     this.#deliver(m);
@@ -281,7 +279,6 @@ class Task {
   fail(error: RpcError): void {
     if (this.#ended) return;
     this.#end();
-    this.#failure = error;
     this.#deliverError(error);
   }
 
@@ -298,8 +295,6 @@ class Task {
     if (waiter) waiter.reject(err);
     else this.#pendingError = err;
   }
-
-  #pendingError: unknown;
 
   #next(): Promise<FromThread> {
     const m = this.#messages.shift();
