@@ -2,6 +2,7 @@
 // started by run.ts with an IPC channel. For each {type:"run"} it makes a fresh
 // client (one channel/connection), runs the scenario, closes the client and replies
 // with {type:"result"} or {type:"error"}.
+import { asyncGrpcBlockingClient } from "./clients/async-grpc-blocking.js";
 import { asyncGrpcBytesClient } from "./clients/async-grpc-bytes.js";
 import { asyncGrpcClient } from "./clients/async-grpc.js";
 import { connectClient } from "./clients/connect-node.js";
@@ -28,6 +29,8 @@ function makeClient(impl: Impl, port: number): BenchClient {
       return rawHttp2Client(port, false);
     case "raw-http2-tuned":
       return rawHttp2Client(port, true);
+    case "async-grpc-blocking":
+      return asyncGrpcBlockingClient(port);
   }
 }
 

@@ -13,6 +13,9 @@ export const IMPLEMENTATIONS = [
   "grpc-js-bytes",
   "raw-http2",
   "raw-http2-tuned",
+  // The blocking client of async-grpc/compat against the async-grpc server: synchronous
+  // unary calls, one at a time (BLOCKING_SCENARIOS).
+  "async-grpc-blocking",
 ] as const;
 export type Impl = (typeof IMPLEMENTATIONS)[number];
 
@@ -20,6 +23,8 @@ export type Impl = (typeof IMPLEMENTATIONS)[number];
 export const USER_PATH: readonly Impl[] = ["async-grpc", "grpc-js", "connect-node"];
 /** The same libraries moving the encoded Payload as raw bytes (identity serializers). */
 export const BYTES_PATH: readonly Impl[] = ["async-grpc-bytes", "grpc-js-bytes"];
+/** The blocking client (async-grpc/compat), measured on these scenarios only: a blocked thread has one call in flight. */
+export const BLOCKING_SCENARIOS: readonly string[] = ["unary-latency"];
 /** Hand-written gRPC on node:http2: the floor both tables compare with. */
 export const RAW_HTTP2: readonly Impl[] = ["raw-http2", "raw-http2-tuned"];
 

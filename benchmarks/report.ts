@@ -2,7 +2,7 @@
 // they paste into RESULTS.md as they are). `node dist/benchmarks/report.js [file]`
 // reprints them from a saved results.json.
 import { readFileSync } from "node:fs";
-import { BYTES_PATH, IMPLEMENTATIONS, RAW_HTTP2, SCENARIOS, USER_PATH, type Impl, type MetricSpec, type ScenarioSpec } from "./protocol.js";
+import { BLOCKING_SCENARIOS, BYTES_PATH, IMPLEMENTATIONS, RAW_HTTP2, SCENARIOS, USER_PATH, type Impl, type MetricSpec, type ScenarioSpec } from "./protocol.js";
 import type { PairResult, Results } from "./results.js";
 import { formatNumber, formatRatio } from "./stats.js";
 
@@ -20,6 +20,8 @@ interface Target {
 /** One comparison: `ours` against `others`, with the targets that apply to it. */
 interface View {
   title: string;
+  /** The scenarios the view covers; all by default. */
+  scenarios?: readonly string[];
   ours: Impl;
   others: readonly Impl[];
   targets: readonly Target[];
@@ -63,6 +65,13 @@ export const VIEWS: readonly View[] = [
     ours: "async-grpc-bytes",
     others: [...BYTES_PATH.filter((i) => i !== "async-grpc-bytes"), ...RAW_HTTP2],
     targets: FLOOR_TARGETS,
+  },
+  {
+    title: "Blocking client (async-grpc/compat): synchronous unary calls against the async client, same server (ratios are async-grpc-blocking / other)",
+    ours: "async-grpc-blocking",
+    others: [OURS],
+    scenarios: BLOCKING_SCENARIOS,
+    targets: [],
   },
 ];
 
@@ -150,6 +159,7 @@ function ratioLine(results: Results, spec: ScenarioSpec): string {
   const lines: string[] = [];
   for (const view of VIEWS) {
     if (!present.includes(view.ours)) continue;
+    if (view.scenarios !== undefined && !view.scenarios.includes(spec.name)) continue;
     const ours = medianOf(selfPair(results, view.ours), spec.name, spec.primary.key);
     const parts = view.others
       .filter((i) => present.includes(i))
@@ -167,6 +177,7 @@ function summaryFor(results: Results, view: View): string | undefined {
   const header = ["scenario", "metric", view.ours, ...others, ...others.map((i) => `/ ${i}`), "targets"];
   const rows: string[][] = [];
   for (const spec of scenariosIn(results)) {
+    if (view.scenarios !== undefined && !view.scenarios.includes(spec.name)) continue;
     const m = spec.primary;
     const of = (i: Impl): number | undefined => medianOf(selfPair(results, i), spec.name, m.key);
     const ours = of(view.ours);

@@ -12,6 +12,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { fullReport } from "./report.js";
 import {
+  BLOCKING_SCENARIOS,
   IMPLEMENTATIONS,
   isImpl,
   SCENARIOS,
@@ -254,7 +255,15 @@ interface Pair {
 const CROSS_SCENARIOS = ["unary-latency", "unary-throughput"];
 
 function pairsFor(o: Options): Pair[] {
-  const pairs: Pair[] = o.impls.map((impl) => ({ label: impl, server: impl, client: impl, cross: false, scenarios: o.scenarios }));
+  const pairs: Pair[] = o.impls
+    .map((impl) => ({
+      label: impl,
+      server: impl,
+      client: impl,
+      cross: false,
+      scenarios: impl === "async-grpc-blocking" ? o.scenarios.filter((s) => BLOCKING_SCENARIOS.includes(s)) : o.scenarios,
+    }))
+    .filter((pair) => pair.scenarios.length > 0);
   const crossScenarios = o.scenarios.filter((s) => CROSS_SCENARIOS.includes(s));
   if (o.cross && o.impls.includes("async-grpc") && o.impls.includes("grpc-js") && crossScenarios.length > 0) {
     pairs.push(

@@ -20,6 +20,7 @@ function send(message: FromServer): void {
 function start(impl: Impl): Promise<RunningServer> {
   switch (impl) {
     case "async-grpc":
+    case "async-grpc-blocking": // the blocking client against the async-grpc server
       return startAsyncGrpcServer();
     case "grpc-js":
       return startGrpcJsServer();

@@ -10,6 +10,8 @@ import { createClient } from "async-grpc";
 import type { Payload, PayloadSchema } from "./bench_pb.js";
 import { Bench } from "./bench_pb.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { BlockingChannel, BlockingMethods, BlockingStreamStreamMultiCallable, BlockingStreamUnaryMultiCallable, BlockingUnaryStreamMultiCallable, BlockingUnaryUnaryMultiCallable } from "async-grpc/compat";
+import { blockingMethods } from "async-grpc/compat";
 
 /**
  * @generated from service bench.Bench
@@ -103,5 +105,59 @@ export interface BenchServicer {
  */
 export function addBenchServicerToServer(servicer: globalThis.Partial<BenchServicer>, server: Server): void {
   server.addService(Bench, servicer);
+}
+
+/**
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service bench.Bench
+ */
+export class BenchBlockingClient {
+  readonly #stub: BlockingMethods<typeof Bench>;
+
+  /**
+   * Calls bench.Bench on `channel`, blocking (gRPC Python's `BenchStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel: BlockingChannel) {
+    this.#stub = blockingMethods(Bench, channel);
+  }
+
+  /**
+   * Echoes the request.
+   *
+   * @generated from rpc bench.Bench.Unary
+   */
+  get unary(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof PayloadSchema>, Payload> {
+    return this.#stub.unary;
+  }
+
+  /**
+   * The request body is 8 bytes: message body size, then message count, both
+   * uint32 little-endian. The server sends `count` Payloads of `size` body bytes.
+   *
+   * @generated from rpc bench.Bench.ServerStream
+   */
+  get serverStream(): BlockingUnaryStreamMultiCallable<MessageInitShape<typeof PayloadSchema>, Payload> {
+    return this.#stub.serverStream;
+  }
+
+  /**
+   * Counts the requests; the response body is that count as uint32 little-endian.
+   *
+   * @generated from rpc bench.Bench.ClientStream
+   */
+  get clientStream(): BlockingStreamUnaryMultiCallable<MessageInitShape<typeof PayloadSchema>, Payload> {
+    return this.#stub.clientStream;
+  }
+
+  /**
+   * Echoes every request as it arrives.
+   *
+   * @generated from rpc bench.Bench.Bidi
+   */
+  get bidi(): BlockingStreamStreamMultiCallable<MessageInitShape<typeof PayloadSchema>, Payload> {
+    return this.#stub.bidi;
+  }
 }
 

@@ -2,7 +2,10 @@
 // and `.d.ts`) next to protoc-gen-es's `<name>_pb`, with per service
 //   - `<Service>Client`: a class over a Channel, one typed method per RPC (gRPC Python's Stub),
 //   - `<Service>Servicer`: the handler signatures (gRPC Python's Servicer),
-//   - `add<Service>ServicerToServer(servicer, server)`.
+//   - `add<Service>ServicerToServer(servicer, server)`,
+//   - `<Service>BlockingClient`: the same RPCs on a `BlockingChannel` from
+//     `async-grpc/compat`, whose calls block the calling thread (gRPC Python's Stub on a
+//     synchronous channel).
 // The standard options of @bufbuild/protoplugin apply: target, import_extension,
 // js_import_style, keep_empty_files, ts_nocheck, rewrite_imports, ...
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
@@ -12,6 +15,8 @@ import { VERSION } from "../../src/version.js";
 
 /** Where the generated code imports the runtime from. */
 export const RUNTIME = "async-grpc";
+/** Where the generated blocking clients import the blocking-style layer from. */
+export const COMPAT_RUNTIME = "async-grpc/compat";
 
 type Target = "ts" | "js" | "dts";
 
@@ -32,16 +37,18 @@ function generate(schema: Schema, target: Target): void {
       generateClient(f, service, target);
       if (target !== "js") generateServicer(f, service);
       generateAddFunction(f, service, target);
+      generateBlockingClient(f, service, target);
     }
   }
 }
 
 /** The names a service's generated declarations take (never a reserved word: they all have a suffix). */
-export function generatedNames(service: DescService): { client: string; servicer: string; add: string } {
+export function generatedNames(service: DescService): { client: string; servicer: string; add: string; blockingClient: string } {
   return {
     client: `${service.name}Client`,
     servicer: `${service.name}Servicer`,
     add: `add${service.name}ServicerToServer`,
+    blockingClient: `${service.name}BlockingClient`,
   };
 }
 
@@ -159,6 +166,94 @@ function generateAddFunction(f: GeneratedFile, service: DescService, target: Tar
   f.print("  ", server, ".addService(", f.importSchema(service), ", ", servicer, ");");
   f.print("}");
   f.print();
+}
+
+// ---- the blocking client class ---------------------------------------------------------
+
+// One getter per RPC, so that `client.getFeature.withCall(...)` and `.future(...)` are
+// there as on any blocking multi-callable; the class has no other members, and a
+// private field, so no RPC name can clash with one.
+function generateBlockingClient(f: GeneratedFile, service: DescService, target: Target): void {
+  const names = generatedNames(service);
+  const compat = compatImports(f);
+  f.print(
+    f.jsDoc(
+      docText(service, { deprecated: service.deprecated }).replace(
+        /^@generated/m,
+        `The blocking client: each call blocks the calling thread until it is done (see \`BlockingChannel\`).\n\n@generated`,
+      ),
+    ),
+  );
+  f.print(f.export(target === "dts" ? "declare class" : "class", names.blockingClient), " {");
+  const stateful = service.methods.length > 0;
+  if (stateful) {
+    if (target === "ts") f.print("  readonly #stub: ", compat.BlockingMethods, "<typeof ", f.importSchema(service, true), ">;");
+    else if (target === "dts") f.print("  #private;");
+    else f.print("  #stub;");
+    f.print();
+  }
+  const channel = paramName("channel", service);
+  f.print(
+    f.jsDoc(
+      `Calls ${service.typeName} on \`${channel}\`, blocking (gRPC Python's \`${service.name}Stub(channel)\` on a synchronous channel).\n` +
+        "The client does not own the channel: close the channel when done.",
+      "  ",
+    ),
+  );
+  if (target === "dts") {
+    f.print("  constructor(", channel, ": ", compat.BlockingChannel, ");");
+  } else {
+    f.print("  constructor(", channel, target === "ts" ? [": ", compat.BlockingChannel] : "", ") {");
+    if (stateful) f.print("    this.#stub = ", compat.blockingMethods, "(", f.importSchema(service), ", ", channel, ");");
+    else f.print("    void ", channel, "; // no RPCs to call");
+    f.print("  }");
+  }
+  for (const method of service.methods) {
+    f.print();
+    f.print(f.jsDoc(docText(method, { deprecated: method.deprecated }), "  "));
+    const name = memberName(method);
+    if (target === "js") {
+      f.print("  get ", name, "() {");
+    } else {
+      const init = initShape(f, method.input);
+      const signature: Printable[] = ["  get ", name, "(): ", blockingCallableType(compat, method), "<", init, ", ", f.importShape(method.output), ">"];
+      if (target === "dts") {
+        f.print(...signature, ";");
+        continue;
+      }
+      f.print(...signature, " {");
+    }
+    f.print("    return this.#stub", memberAccess(method), ";");
+    f.print("  }");
+  }
+  f.print("}");
+  f.print();
+}
+
+function compatImports(f: GeneratedFile) {
+  const type = (name: string) => f.import(name, COMPAT_RUNTIME, true);
+  return {
+    blockingMethods: f.import("blockingMethods", COMPAT_RUNTIME),
+    BlockingChannel: type("BlockingChannel"),
+    BlockingMethods: type("BlockingMethods"),
+    BlockingUnaryUnaryMultiCallable: type("BlockingUnaryUnaryMultiCallable"),
+    BlockingUnaryStreamMultiCallable: type("BlockingUnaryStreamMultiCallable"),
+    BlockingStreamUnaryMultiCallable: type("BlockingStreamUnaryMultiCallable"),
+    BlockingStreamStreamMultiCallable: type("BlockingStreamStreamMultiCallable"),
+  };
+}
+
+function blockingCallableType(compat: ReturnType<typeof compatImports>, method: DescMethod): Printable {
+  switch (method.methodKind) {
+    case "unary":
+      return compat.BlockingUnaryUnaryMultiCallable;
+    case "server_streaming":
+      return compat.BlockingUnaryStreamMultiCallable;
+    case "client_streaming":
+      return compat.BlockingStreamUnaryMultiCallable;
+    case "bidi_streaming":
+      return compat.BlockingStreamStreamMultiCallable;
+  }
 }
 
 // ---- helpers --------------------------------------------------------------------------

@@ -211,7 +211,33 @@ test("js_import_style=legacy_commonjs: CommonJS that parses, requires and export
   assert.match(source, /^const \{ Greeter, LegacyGreeter \} = require\("\.\/greeter_pb"\);$/m);
   assert.match(source, /^exports\.GreeterClient = GreeterClient;$/m);
   assert.match(source, /^exports\.addLegacyGreeterServicerToServer = addLegacyGreeterServicerToServer;$/m);
+  assert.match(source, /^const \{ blockingMethods \} = require\("async-grpc\/compat"\);$/m);
+  assert.match(source, /^exports\.GreeterBlockingClient = GreeterBlockingClient;$/m);
   assert.not.match(source, /^(import|export) /m);
+});
+
+test("<Service>BlockingClient: one getter per RPC over blockingMethods(), in every target", async () => {
+  const ts = readFileSync(join(goldenDir, "ts/greet/v1/greeter_grpc.ts"), "utf8");
+  assert.match(ts, /^import \{ blockingMethods \} from "async-grpc\/compat";$/m);
+  assert.match(ts, /^export class GreeterBlockingClient \{$/m);
+  assert.match(ts, /^  get sayHello\(\): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof HelloRequestSchema>, Greeting> \{$/m);
+  assert.match(ts, /^  get chat\(\): BlockingStreamStreamMultiCallable</m);
+  const url = new URL("../../../codegen/test/gen/js/greet/v1/greeter_grpc.js", import.meta.url);
+  const js = (await import(url.href)) as { GreeterBlockingClient: new (channel: unknown) => Record<string, unknown> };
+  const { BlockingChannel } = await import("../../src/compat/index.js");
+  const blocking = new BlockingChannel("127.0.0.1:1");
+  try {
+    const client = new js.GreeterBlockingClient(blocking);
+    for (const name of ["sayHello", "sayHelloTwice", "greetAll", "chat", "oldHello"]) assert.type(client[name], "function", name);
+    assert.type((client.sayHello as { withCall?: unknown }).withCall, "function");
+    // Awkward names: then$ (never a thenable), close and channel are RPCs like any other.
+    const { FooBlockingClient } = await import("./gen/ts/clash/clash_grpc.js");
+    const foo = new FooBlockingClient(blocking) as unknown as Record<string, unknown>;
+    for (const name of ["then$", "constructor$", "toString$", "close", "channel", "open"]) assert.type(foo[name], "function", name);
+    assert.is(foo.then, undefined);
+  } finally {
+    blocking.close();
+  }
 });
 
 test("files without services get no _grpc file", () => {

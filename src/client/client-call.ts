@@ -28,6 +28,7 @@ import {
   Metadata,
   parseStatusCode,
   RpcError,
+  UsageError,
   StatusCode,
   type Compressor,
 } from "../wire/index.js";
@@ -110,6 +111,8 @@ export abstract class ClientCall<Req, Res> {
   private readonly compressor: Compressor | undefined;
   private finishWaiters: (() => void)[] | undefined;
   private headerWaiters: (() => void)[] | undefined;
+  /** Callers of waitForConnection() before the stream opened. */
+  private connectWaiters: (() => void)[] | undefined;
   private doneCallbacks: DoneCallback<this>[] | undefined;
   readonly waitForReady: boolean;
   private writesDone = false;
@@ -211,6 +214,11 @@ export abstract class ClientCall<Req, Res> {
     stream.on("close", this.onClose);
     stream.on("error", ignore);
     this.writer.attach(new RequestSink(stream));
+    const waiters = this.connectWaiters;
+    if (waiters !== undefined) {
+      this.connectWaiters = undefined;
+      for (const w of waiters) w();
+    }
   }
 
   /** The channel could not provide a connection. */
@@ -433,7 +441,7 @@ export abstract class ClientCall<Req, Res> {
   /** Queues one request message; resolves when HTTP/2 has room for more. */
   protected writeMessage(request: Req, options?: WriteOptions): Promise<void> {
     if (this.finished) return handled(Promise.reject(this.failure ?? new Error("write() after the call finished")));
-    if (this.writesDone) return handled(Promise.reject(new Error("write() after doneWriting()")));
+    if (this.writesDone) return handled(Promise.reject(new UsageError("write() after doneWriting(): write every request first, then call doneWriting() once")));
     let frame: Frame | Promise<Frame>;
     try {
       frame = this.encode(request, options?.compress !== false);
@@ -607,6 +615,21 @@ export abstract class ClientCall<Req, Res> {
   /** Resolves to the trailing metadata once the call ends (gRPC Python `trailing_metadata()`). */
   trailingMetadata(): Promise<Metadata> {
     return this.whenFinished().then(() => this.trailingMetadataNow());
+  }
+
+  /**
+   * Resolves once the call's stream is open on a connection, its request headers sent
+   * (gRPC Python aio `wait_for_connection()`); rejects with the call's `RpcError` if it
+   * has ended with one (e.g. UNAVAILABLE when no connection could be made).
+   */
+  async waitForConnection(): Promise<void> {
+    if (this.stream === undefined && !this.finished) {
+      await new Promise<void>((resolve) => {
+        (this.connectWaiters ??= []).push(resolve);
+        void this.whenFinished().then(resolve);
+      });
+    }
+    if (this.finished && this.failure !== undefined) throw this.failureForCaller();
   }
 
   /** Cancels the call; false if it had already ended (gRPC Python `cancel()`). */

@@ -1,4 +1,4 @@
-import { EOF } from "../wire/index.js";
+import { EOF, UsageError } from "../wire/index.js";
 import { ClientCall } from "./client-call.js";
 
 /**
@@ -37,7 +37,7 @@ export abstract class StreamingResponseCall<Req, Res> extends ClientCall<Req, Re
 
   private useStyle(style: "read" | "iterate"): void {
     if (this.readStyle !== undefined && this.readStyle !== style) {
-      throw new Error("A call's responses are read either with read() or by iteration, not both");
+      throw new UsageError("A call's responses are read either with read() or by iteration, not both: pick one for the whole call");
     }
     this.readStyle = style;
   }

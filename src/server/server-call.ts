@@ -26,6 +26,7 @@ import {
   Metadata,
   parseEncodingList,
   RpcError,
+  UsageError,
   StatusCode,
   type Compressor,
   type GrpcStatus,
@@ -221,7 +222,7 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
 
   private useReadStyle(style: "read" | "iterate"): void {
     if (this.readStyle !== undefined && this.readStyle !== style) {
-      throw new Error("Requests are read either with context.read() or by iteration, not both");
+      throw new UsageError("Requests are read either with context.read() or by iteration, not both: pick one for the whole call");
     }
     this.readStyle = style;
   }
@@ -558,6 +559,16 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
 
   done(): boolean {
     return this.finished;
+  }
+
+  isActive(): boolean {
+    return !this.finished;
+  }
+
+  addCallback(callback: () => void): boolean {
+    if (this.stream.closed) return false;
+    (this.doneCallbacks ??= []).push(() => callback());
+    return true;
   }
 
   addDoneCallback(callback: (context: ServicerContext) => void): void {

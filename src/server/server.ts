@@ -25,6 +25,7 @@ import {
   Metadata,
   parseTimeout,
   RpcError,
+  UsageError,
   StatusCode,
   type Compressor,
 } from "../wire/index.js";
@@ -177,7 +178,7 @@ export class Server implements CallServer {
 
   /** Starts serving the bound ports (gRPC Python `start()`). */
   async start(): Promise<void> {
-    if (this.state !== "new") throw new Error(`Cannot start a server that is ${this.state}`);
+    if (this.state !== "new") throw new UsageError(`Cannot start a server that is ${this.state}: start() is called once, after the handlers and ports are added`);
     this.state = "started";
   }
 
@@ -311,7 +312,7 @@ export class Server implements CallServer {
   }
 
   private assertNotStarted(): void {
-    if (this.state !== "new") throw new Error("Handlers must be added before the server starts");
+    if (this.state !== "new") throw new UsageError("Handlers must be added before the server starts: add them, then call start()");
   }
 
   // ---- dispatch ----------------------------------------------------------------------

@@ -41,6 +41,13 @@ export interface ServicerContext<Req = unknown, Res = unknown> {
   cancelled(): boolean;
   /** True once the call has ended (gRPC Python `done()`). */
   done(): boolean;
+  /** True while the call is going on: not ended, cancelled or past its deadline (gRPC Python `RpcContext.is_active()`). */
+  isActive(): boolean;
+  /**
+   * Runs `callback` when the call ends; false (and it never runs) if the call has already
+   * ended (gRPC Python `RpcContext.add_callback()`).
+   */
+  addCallback(callback: () => void): boolean;
   /** Runs `callback` when the call ends (gRPC Python `add_done_callback()`). */
   addDoneCallback(callback: (context: ServicerContext<Req, Res>) => void): void;
   /** Compresses responses with this algorithm if the client accepts it (gRPC Python `set_compression()`). */

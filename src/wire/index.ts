@@ -7,6 +7,7 @@ export { FRAME_HEADER_LENGTH, frameMessage, frameHeader, takeFrame, MessageDecod
 export { protobufEncoder } from "./protobuf-encoder.js";
 export { protobufDecoder } from "./protobuf-decoder.js";
 export { RpcError, type RpcErrorOptions } from "./rpc-error.js";
+export { BaseError, UsageError, InternalError } from "./errors.js";
 export { EOF } from "./eof.js";
 export { isGrpcContentType } from "./content-type.js";
 export { memberName, type MemberName } from "./member-name.js";

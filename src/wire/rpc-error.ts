@@ -1,3 +1,4 @@
+import { BaseError } from "./errors.js";
 import { Metadata } from "./metadata.js";
 import { isStatusCode, StatusCode, statusCodeName } from "./status.js";
 
@@ -15,10 +16,11 @@ export interface RpcErrorOptions {
 
 /**
  * The status of a failed RPC, as an immutable snapshot (gRPC Python `grpc.RpcError` /
- * `grpc.aio.AioRpcError`). The only error type of the library: cancellation is
+ * `grpc.aio.AioRpcError`). The one error a call fails with: cancellation is
  * `CANCELLED` and an expired deadline `DEADLINE_EXCEEDED`, not separate classes.
+ * (Misuse of the API throws `UsageError`; both extend `BaseError`.)
  */
-export class RpcError extends Error {
+export class RpcError extends BaseError {
   static {
     // On the prototype rather than as an instance field, so that it is already in place
     // when V8 formats the stack header ("RpcError: NOT_FOUND: ...") inside super().

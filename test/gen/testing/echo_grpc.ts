@@ -9,6 +9,8 @@ import { createClient } from "async-grpc";
 import type { EchoRequest, EchoRequestSchema, EchoResponse, EchoResponseSchema } from "./echo_pb.js";
 import { Echo } from "./echo_pb.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { BlockingChannel, BlockingMethods, BlockingStreamStreamMultiCallable, BlockingStreamUnaryMultiCallable, BlockingUnaryStreamMultiCallable, BlockingUnaryUnaryMultiCallable } from "async-grpc/compat";
+import { blockingMethods } from "async-grpc/compat";
 
 /**
  * @generated from service testing.Echo
@@ -84,5 +86,50 @@ export interface EchoServicer {
  */
 export function addEchoServicerToServer(servicer: globalThis.Partial<EchoServicer>, server: Server): void {
   server.addService(Echo, servicer);
+}
+
+/**
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service testing.Echo
+ */
+export class EchoBlockingClient {
+  readonly #stub: BlockingMethods<typeof Echo>;
+
+  /**
+   * Calls testing.Echo on `channel`, blocking (gRPC Python's `EchoStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel: BlockingChannel) {
+    this.#stub = blockingMethods(Echo, channel);
+  }
+
+  /**
+   * @generated from rpc testing.Echo.Unary
+   */
+  get unary(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof EchoRequestSchema>, EchoResponse> {
+    return this.#stub.unary;
+  }
+
+  /**
+   * @generated from rpc testing.Echo.ServerStream
+   */
+  get serverStream(): BlockingUnaryStreamMultiCallable<MessageInitShape<typeof EchoRequestSchema>, EchoResponse> {
+    return this.#stub.serverStream;
+  }
+
+  /**
+   * @generated from rpc testing.Echo.ClientStream
+   */
+  get clientStream(): BlockingStreamUnaryMultiCallable<MessageInitShape<typeof EchoRequestSchema>, EchoResponse> {
+    return this.#stub.clientStream;
+  }
+
+  /**
+   * @generated from rpc testing.Echo.Bidi
+   */
+  get bidi(): BlockingStreamStreamMultiCallable<MessageInitShape<typeof EchoRequestSchema>, EchoResponse> {
+    return this.#stub.bidi;
+  }
 }
 

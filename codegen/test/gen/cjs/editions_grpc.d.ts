@@ -8,6 +8,7 @@
 import type { CallOptions, Channel, Server, ServicerContext, UnaryResult, UnaryUnaryCall } from "async-grpc";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { Increment, IncrementSchema, Total, TotalSchema } from "./editions_pb";
+import type { BlockingChannel, BlockingUnaryUnaryMultiCallable } from "async-grpc/compat";
 
 /**
  * @generated from service editions.Counter
@@ -42,4 +43,24 @@ export interface CounterServicer {
  * RPCs that the servicer leaves out answer UNIMPLEMENTED.
  */
 export declare function addCounterServicerToServer(servicer: globalThis.Partial<CounterServicer>, server: Server): void;
+
+/**
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service editions.Counter
+ */
+export declare class CounterBlockingClient {
+  #private;
+
+  /**
+   * Calls editions.Counter on `channel`, blocking (gRPC Python's `CounterStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel: BlockingChannel);
+
+  /**
+   * @generated from rpc editions.Counter.Add
+   */
+  get add(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof IncrementSchema>, Total>;
+}
 

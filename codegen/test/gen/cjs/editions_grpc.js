@@ -10,6 +10,7 @@ Object.defineProperty(exports, "__esModule", { value: true });
 
 const { createClient } = require("async-grpc");
 const { Counter } = require("./editions_pb");
+const { blockingMethods } = require("async-grpc/compat");
 
 /**
  * @generated from service editions.Counter
@@ -41,6 +42,31 @@ function addCounterServicerToServer(servicer, server) {
   server.addService(Counter, servicer);
 }
 
+/**
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service editions.Counter
+ */
+class CounterBlockingClient {
+  #stub;
+
+  /**
+   * Calls editions.Counter on `channel`, blocking (gRPC Python's `CounterStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel) {
+    this.#stub = blockingMethods(Counter, channel);
+  }
+
+  /**
+   * @generated from rpc editions.Counter.Add
+   */
+  get add() {
+    return this.#stub.add;
+  }
+}
+
 
 exports.CounterClient = CounterClient;
 exports.addCounterServicerToServer = addCounterServicerToServer;
+exports.CounterBlockingClient = CounterBlockingClient;

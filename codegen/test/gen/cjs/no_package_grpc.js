@@ -9,6 +9,7 @@ Object.defineProperty(exports, "__esModule", { value: true });
 
 const { createClient } = require("async-grpc");
 const { Lonely } = require("./no_package_pb");
+const { blockingMethods } = require("async-grpc/compat");
 
 /**
  * @generated from service Lonely
@@ -40,6 +41,31 @@ function addLonelyServicerToServer(servicer, server) {
   server.addService(Lonely, servicer);
 }
 
+/**
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service Lonely
+ */
+class LonelyBlockingClient {
+  #stub;
+
+  /**
+   * Calls Lonely on `channel`, blocking (gRPC Python's `LonelyStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel) {
+    this.#stub = blockingMethods(Lonely, channel);
+  }
+
+  /**
+   * @generated from rpc Lonely.Ping
+   */
+  get ping() {
+    return this.#stub.ping;
+  }
+}
+
 
 exports.LonelyClient = LonelyClient;
 exports.addLonelyServicerToServer = addLonelyServicerToServer;
+exports.LonelyBlockingClient = LonelyBlockingClient;

@@ -5,6 +5,7 @@
 import type { CallOptions, Channel, Server, ServicerContext, StreamResult, StreamStreamCall, StreamUnaryCall, UnaryResult, UnaryStreamCall } from "async-grpc";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { Interval, IntervalSchema, Tick, TickSchema } from "./streaming_pb";
+import type { BlockingChannel, BlockingStreamStreamMultiCallable, BlockingStreamUnaryMultiCallable, BlockingUnaryStreamMultiCallable } from "async-grpc/compat";
 
 /**
  * Streaming only: no unary method.
@@ -65,6 +66,38 @@ export interface TickerServicer {
 export declare function addTickerServicerToServer(servicer: globalThis.Partial<TickerServicer>, server: Server): void;
 
 /**
+ * Streaming only: no unary method.
+ *
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service streaming.Ticker
+ */
+export declare class TickerBlockingClient {
+  #private;
+
+  /**
+   * Calls streaming.Ticker on `channel`, blocking (gRPC Python's `TickerStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel: BlockingChannel);
+
+  /**
+   * @generated from rpc streaming.Ticker.Ticks
+   */
+  get ticks(): BlockingUnaryStreamMultiCallable<MessageInitShape<typeof IntervalSchema>, Tick>;
+
+  /**
+   * @generated from rpc streaming.Ticker.Sum
+   */
+  get sum(): BlockingStreamUnaryMultiCallable<MessageInitShape<typeof TickSchema>, Tick>;
+
+  /**
+   * @generated from rpc streaming.Ticker.Echo
+   */
+  get echo(): BlockingStreamStreamMultiCallable<MessageInitShape<typeof TickSchema>, Tick>;
+}
+
+/**
  * No methods at all: an empty client and servicer.
  *
  * @generated from service streaming.Nothing
@@ -90,4 +123,19 @@ export interface NothingServicer {
  * RPCs that the servicer leaves out answer UNIMPLEMENTED.
  */
 export declare function addNothingServicerToServer(servicer: globalThis.Partial<NothingServicer>, server: Server): void;
+
+/**
+ * No methods at all: an empty client and servicer.
+ *
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service streaming.Nothing
+ */
+export declare class NothingBlockingClient {
+  /**
+   * Calls streaming.Nothing on `channel`, blocking (gRPC Python's `NothingStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel: BlockingChannel);
+}
 

@@ -7,6 +7,7 @@ Object.defineProperty(exports, "__esModule", { value: true });
 
 const { createClient } = require("async-grpc");
 const { Nothing, Ticker } = require("./streaming_pb");
+const { blockingMethods } = require("async-grpc/compat");
 
 /**
  * Streaming only: no unary method.
@@ -55,6 +56,46 @@ function addTickerServicerToServer(servicer, server) {
 }
 
 /**
+ * Streaming only: no unary method.
+ *
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service streaming.Ticker
+ */
+class TickerBlockingClient {
+  #stub;
+
+  /**
+   * Calls streaming.Ticker on `channel`, blocking (gRPC Python's `TickerStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel) {
+    this.#stub = blockingMethods(Ticker, channel);
+  }
+
+  /**
+   * @generated from rpc streaming.Ticker.Ticks
+   */
+  get ticks() {
+    return this.#stub.ticks;
+  }
+
+  /**
+   * @generated from rpc streaming.Ticker.Sum
+   */
+  get sum() {
+    return this.#stub.sum;
+  }
+
+  /**
+   * @generated from rpc streaming.Ticker.Echo
+   */
+  get echo() {
+    return this.#stub.echo;
+  }
+}
+
+/**
  * No methods at all: an empty client and servicer.
  *
  * @generated from service streaming.Nothing
@@ -77,8 +118,27 @@ function addNothingServicerToServer(servicer, server) {
   server.addService(Nothing, servicer);
 }
 
+/**
+ * No methods at all: an empty client and servicer.
+ *
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service streaming.Nothing
+ */
+class NothingBlockingClient {
+  /**
+   * Calls streaming.Nothing on `channel`, blocking (gRPC Python's `NothingStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel) {
+    void channel; // no RPCs to call
+  }
+}
+
 
 exports.TickerClient = TickerClient;
 exports.addTickerServicerToServer = addTickerServicerToServer;
+exports.TickerBlockingClient = TickerBlockingClient;
 exports.NothingClient = NothingClient;
 exports.addNothingServicerToServer = addNothingServicerToServer;
+exports.NothingBlockingClient = NothingBlockingClient;

@@ -7,6 +7,7 @@
 
 import { createClient } from "async-grpc";
 import { Counter } from "./editions_pb.js";
+import { blockingMethods } from "async-grpc/compat";
 
 /**
  * @generated from service editions.Counter
@@ -36,5 +37,29 @@ export class CounterClient {
  */
 export function addCounterServicerToServer(servicer, server) {
   server.addService(Counter, servicer);
+}
+
+/**
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service editions.Counter
+ */
+export class CounterBlockingClient {
+  #stub;
+
+  /**
+   * Calls editions.Counter on `channel`, blocking (gRPC Python's `CounterStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel) {
+    this.#stub = blockingMethods(Counter, channel);
+  }
+
+  /**
+   * @generated from rpc editions.Counter.Add
+   */
+  get add() {
+    return this.#stub.add;
+  }
 }
 

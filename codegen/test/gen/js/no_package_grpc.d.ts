@@ -7,6 +7,7 @@
 import type { CallOptions, Channel, Server, ServicerContext, UnaryResult, UnaryUnaryCall } from "async-grpc";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { PingRequest, PingRequestSchema, PingResponse, PingResponseSchema } from "./no_package_pb.js";
+import type { BlockingChannel, BlockingUnaryUnaryMultiCallable } from "async-grpc/compat";
 
 /**
  * @generated from service Lonely
@@ -41,4 +42,24 @@ export interface LonelyServicer {
  * RPCs that the servicer leaves out answer UNIMPLEMENTED.
  */
 export declare function addLonelyServicerToServer(servicer: globalThis.Partial<LonelyServicer>, server: Server): void;
+
+/**
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service Lonely
+ */
+export declare class LonelyBlockingClient {
+  #private;
+
+  /**
+   * Calls Lonely on `channel`, blocking (gRPC Python's `LonelyStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel: BlockingChannel);
+
+  /**
+   * @generated from rpc Lonely.Ping
+   */
+  get ping(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof PingRequestSchema>, PingResponse>;
+}
 

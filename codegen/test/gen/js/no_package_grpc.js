@@ -6,6 +6,7 @@
 
 import { createClient } from "async-grpc";
 import { Lonely } from "./no_package_pb.js";
+import { blockingMethods } from "async-grpc/compat";
 
 /**
  * @generated from service Lonely
@@ -35,5 +36,29 @@ export class LonelyClient {
  */
 export function addLonelyServicerToServer(servicer, server) {
   server.addService(Lonely, servicer);
+}
+
+/**
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service Lonely
+ */
+export class LonelyBlockingClient {
+  #stub;
+
+  /**
+   * Calls Lonely on `channel`, blocking (gRPC Python's `LonelyStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel) {
+    this.#stub = blockingMethods(Lonely, channel);
+  }
+
+  /**
+   * @generated from rpc Lonely.Ping
+   */
+  get ping() {
+    return this.#stub.ping;
+  }
 }
 

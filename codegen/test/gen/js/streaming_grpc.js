@@ -4,6 +4,7 @@
 
 import { createClient } from "async-grpc";
 import { Nothing, Ticker } from "./streaming_pb.js";
+import { blockingMethods } from "async-grpc/compat";
 
 /**
  * Streaming only: no unary method.
@@ -52,6 +53,46 @@ export function addTickerServicerToServer(servicer, server) {
 }
 
 /**
+ * Streaming only: no unary method.
+ *
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service streaming.Ticker
+ */
+export class TickerBlockingClient {
+  #stub;
+
+  /**
+   * Calls streaming.Ticker on `channel`, blocking (gRPC Python's `TickerStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel) {
+    this.#stub = blockingMethods(Ticker, channel);
+  }
+
+  /**
+   * @generated from rpc streaming.Ticker.Ticks
+   */
+  get ticks() {
+    return this.#stub.ticks;
+  }
+
+  /**
+   * @generated from rpc streaming.Ticker.Sum
+   */
+  get sum() {
+    return this.#stub.sum;
+  }
+
+  /**
+   * @generated from rpc streaming.Ticker.Echo
+   */
+  get echo() {
+    return this.#stub.echo;
+  }
+}
+
+/**
  * No methods at all: an empty client and servicer.
  *
  * @generated from service streaming.Nothing
@@ -72,5 +113,22 @@ export class NothingClient {
  */
 export function addNothingServicerToServer(servicer, server) {
   server.addService(Nothing, servicer);
+}
+
+/**
+ * No methods at all: an empty client and servicer.
+ *
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service streaming.Nothing
+ */
+export class NothingBlockingClient {
+  /**
+   * Calls streaming.Nothing on `channel`, blocking (gRPC Python's `NothingStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel) {
+    void channel; // no RPCs to call
+  }
 }
 

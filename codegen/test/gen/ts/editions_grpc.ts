@@ -10,6 +10,8 @@ import { createClient } from "async-grpc";
 import type { Increment, IncrementSchema, Total, TotalSchema } from "./editions_pb.js";
 import { Counter } from "./editions_pb.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { BlockingChannel, BlockingMethods, BlockingUnaryUnaryMultiCallable } from "async-grpc/compat";
+import { blockingMethods } from "async-grpc/compat";
 
 /**
  * @generated from service editions.Counter
@@ -49,5 +51,29 @@ export interface CounterServicer {
  */
 export function addCounterServicerToServer(servicer: globalThis.Partial<CounterServicer>, server: Server): void {
   server.addService(Counter, servicer);
+}
+
+/**
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service editions.Counter
+ */
+export class CounterBlockingClient {
+  readonly #stub: BlockingMethods<typeof Counter>;
+
+  /**
+   * Calls editions.Counter on `channel`, blocking (gRPC Python's `CounterStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel: BlockingChannel) {
+    this.#stub = blockingMethods(Counter, channel);
+  }
+
+  /**
+   * @generated from rpc editions.Counter.Add
+   */
+  get add(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof IncrementSchema>, Total> {
+    return this.#stub.add;
+  }
 }
 

@@ -9,6 +9,8 @@ import { createClient } from "async-grpc";
 import type { PingRequest, PingRequestSchema, PingResponse, PingResponseSchema } from "./no_package_pb.js";
 import { Lonely } from "./no_package_pb.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { BlockingChannel, BlockingMethods, BlockingUnaryUnaryMultiCallable } from "async-grpc/compat";
+import { blockingMethods } from "async-grpc/compat";
 
 /**
  * @generated from service Lonely
@@ -48,5 +50,29 @@ export interface LonelyServicer {
  */
 export function addLonelyServicerToServer(servicer: globalThis.Partial<LonelyServicer>, server: Server): void {
   server.addService(Lonely, servicer);
+}
+
+/**
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service Lonely
+ */
+export class LonelyBlockingClient {
+  readonly #stub: BlockingMethods<typeof Lonely>;
+
+  /**
+   * Calls Lonely on `channel`, blocking (gRPC Python's `LonelyStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel: BlockingChannel) {
+    this.#stub = blockingMethods(Lonely, channel);
+  }
+
+  /**
+   * @generated from rpc Lonely.Ping
+   */
+  get ping(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof PingRequestSchema>, PingResponse> {
+    return this.#stub.ping;
+  }
 }
 

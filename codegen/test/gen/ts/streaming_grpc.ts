@@ -7,6 +7,8 @@ import { createClient } from "async-grpc";
 import type { Interval, IntervalSchema, Tick, TickSchema } from "./streaming_pb.js";
 import { Nothing, Ticker } from "./streaming_pb.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { BlockingChannel, BlockingMethods, BlockingStreamStreamMultiCallable, BlockingStreamUnaryMultiCallable, BlockingUnaryStreamMultiCallable } from "async-grpc/compat";
+import { blockingMethods } from "async-grpc/compat";
 
 /**
  * Streaming only: no unary method.
@@ -77,6 +79,46 @@ export function addTickerServicerToServer(servicer: globalThis.Partial<TickerSer
 }
 
 /**
+ * Streaming only: no unary method.
+ *
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service streaming.Ticker
+ */
+export class TickerBlockingClient {
+  readonly #stub: BlockingMethods<typeof Ticker>;
+
+  /**
+   * Calls streaming.Ticker on `channel`, blocking (gRPC Python's `TickerStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel: BlockingChannel) {
+    this.#stub = blockingMethods(Ticker, channel);
+  }
+
+  /**
+   * @generated from rpc streaming.Ticker.Ticks
+   */
+  get ticks(): BlockingUnaryStreamMultiCallable<MessageInitShape<typeof IntervalSchema>, Tick> {
+    return this.#stub.ticks;
+  }
+
+  /**
+   * @generated from rpc streaming.Ticker.Sum
+   */
+  get sum(): BlockingStreamUnaryMultiCallable<MessageInitShape<typeof TickSchema>, Tick> {
+    return this.#stub.sum;
+  }
+
+  /**
+   * @generated from rpc streaming.Ticker.Echo
+   */
+  get echo(): BlockingStreamStreamMultiCallable<MessageInitShape<typeof TickSchema>, Tick> {
+    return this.#stub.echo;
+  }
+}
+
+/**
  * No methods at all: an empty client and servicer.
  *
  * @generated from service streaming.Nothing
@@ -105,5 +147,22 @@ export interface NothingServicer {
  */
 export function addNothingServicerToServer(servicer: globalThis.Partial<NothingServicer>, server: Server): void {
   server.addService(Nothing, servicer);
+}
+
+/**
+ * No methods at all: an empty client and servicer.
+ *
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service streaming.Nothing
+ */
+export class NothingBlockingClient {
+  /**
+   * Calls streaming.Nothing on `channel`, blocking (gRPC Python's `NothingStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel: BlockingChannel) {
+    void channel; // no RPCs to call
+  }
 }
 

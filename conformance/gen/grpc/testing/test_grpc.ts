@@ -25,6 +25,8 @@ import { LoadBalancerStatsService, ReconnectService, TestService, UnimplementedS
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { Empty, EmptySchema } from "./empty_pb.js";
 import type { ClientConfigureRequest, ClientConfigureRequestSchema, ClientConfigureResponse, ClientConfigureResponseSchema, LoadBalancerAccumulatedStatsRequest, LoadBalancerAccumulatedStatsRequestSchema, LoadBalancerAccumulatedStatsResponse, LoadBalancerAccumulatedStatsResponseSchema, LoadBalancerStatsRequest, LoadBalancerStatsRequestSchema, LoadBalancerStatsResponse, LoadBalancerStatsResponseSchema, ReconnectInfo, ReconnectInfoSchema, ReconnectParams, ReconnectParamsSchema, SimpleRequest, SimpleRequestSchema, SimpleResponse, SimpleResponseSchema, StreamingInputCallRequest, StreamingInputCallRequestSchema, StreamingInputCallResponse, StreamingInputCallResponseSchema, StreamingOutputCallRequest, StreamingOutputCallRequestSchema, StreamingOutputCallResponse, StreamingOutputCallResponseSchema } from "./messages_pb.js";
+import type { BlockingChannel, BlockingMethods, BlockingStreamStreamMultiCallable, BlockingStreamUnaryMultiCallable, BlockingUnaryStreamMultiCallable, BlockingUnaryUnaryMultiCallable } from "async-grpc/compat";
+import { blockingMethods } from "async-grpc/compat";
 
 /**
  * A simple service to test the various types of RPCs and experiment with
@@ -209,6 +211,108 @@ export function addTestServiceServicerToServer(servicer: globalThis.Partial<Test
 }
 
 /**
+ * A simple service to test the various types of RPCs and experiment with
+ * performance with various types of payload.
+ *
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service grpc.testing.TestService
+ */
+export class TestServiceBlockingClient {
+  readonly #stub: BlockingMethods<typeof TestService>;
+
+  /**
+   * Calls grpc.testing.TestService on `channel`, blocking (gRPC Python's `TestServiceStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel: BlockingChannel) {
+    this.#stub = blockingMethods(TestService, channel);
+  }
+
+  /**
+   * One empty request followed by one empty response.
+   *
+   * @generated from rpc grpc.testing.TestService.EmptyCall
+   */
+  get emptyCall(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof EmptySchema>, Empty> {
+    return this.#stub.emptyCall;
+  }
+
+  /**
+   * One request followed by one response.
+   *
+   * @generated from rpc grpc.testing.TestService.UnaryCall
+   */
+  get unaryCall(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof SimpleRequestSchema>, SimpleResponse> {
+    return this.#stub.unaryCall;
+  }
+
+  /**
+   * One request followed by one response. Response has cache control
+   * headers set such that a caching HTTP proxy (such as GFE) can
+   * satisfy subsequent requests.
+   *
+   * @generated from rpc grpc.testing.TestService.CacheableUnaryCall
+   */
+  get cacheableUnaryCall(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof SimpleRequestSchema>, SimpleResponse> {
+    return this.#stub.cacheableUnaryCall;
+  }
+
+  /**
+   * One request followed by a sequence of responses (streamed download).
+   * The server returns the payload with client desired type and sizes.
+   *
+   * @generated from rpc grpc.testing.TestService.StreamingOutputCall
+   */
+  get streamingOutputCall(): BlockingUnaryStreamMultiCallable<MessageInitShape<typeof StreamingOutputCallRequestSchema>, StreamingOutputCallResponse> {
+    return this.#stub.streamingOutputCall;
+  }
+
+  /**
+   * A sequence of requests followed by one response (streamed upload).
+   * The server returns the aggregated size of client payload as the result.
+   *
+   * @generated from rpc grpc.testing.TestService.StreamingInputCall
+   */
+  get streamingInputCall(): BlockingStreamUnaryMultiCallable<MessageInitShape<typeof StreamingInputCallRequestSchema>, StreamingInputCallResponse> {
+    return this.#stub.streamingInputCall;
+  }
+
+  /**
+   * A sequence of requests with each request served by the server immediately.
+   * As one request could lead to multiple responses, this interface
+   * demonstrates the idea of full duplexing.
+   *
+   * @generated from rpc grpc.testing.TestService.FullDuplexCall
+   */
+  get fullDuplexCall(): BlockingStreamStreamMultiCallable<MessageInitShape<typeof StreamingOutputCallRequestSchema>, StreamingOutputCallResponse> {
+    return this.#stub.fullDuplexCall;
+  }
+
+  /**
+   * A sequence of requests followed by a sequence of responses.
+   * The server buffers all the client requests and then serves them in order. A
+   * stream of responses are returned to the client when the server starts with
+   * first request.
+   *
+   * @generated from rpc grpc.testing.TestService.HalfDuplexCall
+   */
+  get halfDuplexCall(): BlockingStreamStreamMultiCallable<MessageInitShape<typeof StreamingOutputCallRequestSchema>, StreamingOutputCallResponse> {
+    return this.#stub.halfDuplexCall;
+  }
+
+  /**
+   * The test server will not implement this method. It will be used
+   * to test the behavior when clients call unimplemented methods.
+   *
+   * @generated from rpc grpc.testing.TestService.UnimplementedCall
+   */
+  get unimplementedCall(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof EmptySchema>, Empty> {
+    return this.#stub.unimplementedCall;
+  }
+}
+
+/**
  * A simple service NOT implemented at servers so clients can test for
  * that case.
  *
@@ -256,6 +360,35 @@ export interface UnimplementedServiceServicer {
  */
 export function addUnimplementedServiceServicerToServer(servicer: globalThis.Partial<UnimplementedServiceServicer>, server: Server): void {
   server.addService(UnimplementedService, servicer);
+}
+
+/**
+ * A simple service NOT implemented at servers so clients can test for
+ * that case.
+ *
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service grpc.testing.UnimplementedService
+ */
+export class UnimplementedServiceBlockingClient {
+  readonly #stub: BlockingMethods<typeof UnimplementedService>;
+
+  /**
+   * Calls grpc.testing.UnimplementedService on `channel`, blocking (gRPC Python's `UnimplementedServiceStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel: BlockingChannel) {
+    this.#stub = blockingMethods(UnimplementedService, channel);
+  }
+
+  /**
+   * A call that no server should implement
+   *
+   * @generated from rpc grpc.testing.UnimplementedService.UnimplementedCall
+   */
+  get unimplementedCall(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof EmptySchema>, Empty> {
+    return this.#stub.unimplementedCall;
+  }
 }
 
 /**
@@ -312,6 +445,39 @@ export interface ReconnectServiceServicer {
  */
 export function addReconnectServiceServicerToServer(servicer: globalThis.Partial<ReconnectServiceServicer>, server: Server): void {
   server.addService(ReconnectService, servicer);
+}
+
+/**
+ * A service used to control reconnect server.
+ *
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service grpc.testing.ReconnectService
+ */
+export class ReconnectServiceBlockingClient {
+  readonly #stub: BlockingMethods<typeof ReconnectService>;
+
+  /**
+   * Calls grpc.testing.ReconnectService on `channel`, blocking (gRPC Python's `ReconnectServiceStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel: BlockingChannel) {
+    this.#stub = blockingMethods(ReconnectService, channel);
+  }
+
+  /**
+   * @generated from rpc grpc.testing.ReconnectService.Start
+   */
+  get start(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof ReconnectParamsSchema>, Empty> {
+    return this.#stub.start;
+  }
+
+  /**
+   * @generated from rpc grpc.testing.ReconnectService.Stop
+   */
+  get stop(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof EmptySchema>, ReconnectInfo> {
+    return this.#stub.stop;
+  }
 }
 
 /**
@@ -379,6 +545,43 @@ export function addLoadBalancerStatsServiceServicerToServer(servicer: globalThis
 }
 
 /**
+ * A service used to obtain stats for verifying LB behavior.
+ *
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service grpc.testing.LoadBalancerStatsService
+ */
+export class LoadBalancerStatsServiceBlockingClient {
+  readonly #stub: BlockingMethods<typeof LoadBalancerStatsService>;
+
+  /**
+   * Calls grpc.testing.LoadBalancerStatsService on `channel`, blocking (gRPC Python's `LoadBalancerStatsServiceStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel: BlockingChannel) {
+    this.#stub = blockingMethods(LoadBalancerStatsService, channel);
+  }
+
+  /**
+   * Gets the backend distribution for RPCs sent by a test client.
+   *
+   * @generated from rpc grpc.testing.LoadBalancerStatsService.GetClientStats
+   */
+  get getClientStats(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof LoadBalancerStatsRequestSchema>, LoadBalancerStatsResponse> {
+    return this.#stub.getClientStats;
+  }
+
+  /**
+   * Gets the accumulated stats for RPCs sent by a test client.
+   *
+   * @generated from rpc grpc.testing.LoadBalancerStatsService.GetClientAccumulatedStats
+   */
+  get getClientAccumulatedStats(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof LoadBalancerAccumulatedStatsRequestSchema>, LoadBalancerAccumulatedStatsResponse> {
+    return this.#stub.getClientAccumulatedStats;
+  }
+}
+
+/**
  * A service to remotely control health status of an xDS test server.
  *
  * @generated from service grpc.testing.XdsUpdateHealthService
@@ -435,6 +638,39 @@ export function addXdsUpdateHealthServiceServicerToServer(servicer: globalThis.P
 }
 
 /**
+ * A service to remotely control health status of an xDS test server.
+ *
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service grpc.testing.XdsUpdateHealthService
+ */
+export class XdsUpdateHealthServiceBlockingClient {
+  readonly #stub: BlockingMethods<typeof XdsUpdateHealthService>;
+
+  /**
+   * Calls grpc.testing.XdsUpdateHealthService on `channel`, blocking (gRPC Python's `XdsUpdateHealthServiceStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel: BlockingChannel) {
+    this.#stub = blockingMethods(XdsUpdateHealthService, channel);
+  }
+
+  /**
+   * @generated from rpc grpc.testing.XdsUpdateHealthService.SetServing
+   */
+  get setServing(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof EmptySchema>, Empty> {
+    return this.#stub.setServing;
+  }
+
+  /**
+   * @generated from rpc grpc.testing.XdsUpdateHealthService.SetNotServing
+   */
+  get setNotServing(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof EmptySchema>, Empty> {
+    return this.#stub.setNotServing;
+  }
+}
+
+/**
  * A service to dynamically update the configuration of an xDS test client.
  *
  * @generated from service grpc.testing.XdsUpdateClientConfigureService
@@ -480,5 +716,33 @@ export interface XdsUpdateClientConfigureServiceServicer {
  */
 export function addXdsUpdateClientConfigureServiceServicerToServer(servicer: globalThis.Partial<XdsUpdateClientConfigureServiceServicer>, server: Server): void {
   server.addService(XdsUpdateClientConfigureService, servicer);
+}
+
+/**
+ * A service to dynamically update the configuration of an xDS test client.
+ *
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service grpc.testing.XdsUpdateClientConfigureService
+ */
+export class XdsUpdateClientConfigureServiceBlockingClient {
+  readonly #stub: BlockingMethods<typeof XdsUpdateClientConfigureService>;
+
+  /**
+   * Calls grpc.testing.XdsUpdateClientConfigureService on `channel`, blocking (gRPC Python's `XdsUpdateClientConfigureServiceStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel: BlockingChannel) {
+    this.#stub = blockingMethods(XdsUpdateClientConfigureService, channel);
+  }
+
+  /**
+   * Update the tes client's configuration.
+   *
+   * @generated from rpc grpc.testing.XdsUpdateClientConfigureService.Configure
+   */
+  get configure(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof ClientConfigureRequestSchema>, ClientConfigureResponse> {
+    return this.#stub.configure;
+  }
 }
 

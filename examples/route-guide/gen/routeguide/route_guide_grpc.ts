@@ -24,6 +24,8 @@ import { createClient } from "async-grpc";
 import type { Feature, FeatureSchema, Point, PointSchema, Rectangle, RectangleSchema, RouteNote, RouteNoteSchema, RouteSummary, RouteSummarySchema } from "./route_guide_pb.js";
 import { RouteGuide } from "./route_guide_pb.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { BlockingChannel, BlockingMethods, BlockingStreamStreamMultiCallable, BlockingStreamUnaryMultiCallable, BlockingUnaryStreamMultiCallable, BlockingUnaryUnaryMultiCallable } from "async-grpc/compat";
+import { blockingMethods } from "async-grpc/compat";
 
 /**
  * Interface exported by the server.
@@ -151,5 +153,76 @@ export interface RouteGuideServicer {
  */
 export function addRouteGuideServicerToServer(servicer: globalThis.Partial<RouteGuideServicer>, server: Server): void {
   server.addService(RouteGuide, servicer);
+}
+
+/**
+ * Interface exported by the server.
+ *
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service routeguide.RouteGuide
+ */
+export class RouteGuideBlockingClient {
+  readonly #stub: BlockingMethods<typeof RouteGuide>;
+
+  /**
+   * Calls routeguide.RouteGuide on `channel`, blocking (gRPC Python's `RouteGuideStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel: BlockingChannel) {
+    this.#stub = blockingMethods(RouteGuide, channel);
+  }
+
+  /**
+   * A simple RPC.
+   *
+   * Obtains the feature at a given position.
+   *
+   * A feature with an empty name is returned if there's no feature at the given
+   * position.
+   *
+   * @generated from rpc routeguide.RouteGuide.GetFeature
+   */
+  get getFeature(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof PointSchema>, Feature> {
+    return this.#stub.getFeature;
+  }
+
+  /**
+   * A server-to-client streaming RPC.
+   *
+   * Obtains the Features available within the given Rectangle.  Results are
+   * streamed rather than returned at once (e.g. in a response message with a
+   * repeated field), as the rectangle may cover a large area and contain a
+   * huge number of features.
+   *
+   * @generated from rpc routeguide.RouteGuide.ListFeatures
+   */
+  get listFeatures(): BlockingUnaryStreamMultiCallable<MessageInitShape<typeof RectangleSchema>, Feature> {
+    return this.#stub.listFeatures;
+  }
+
+  /**
+   * A client-to-server streaming RPC.
+   *
+   * Accepts a stream of Points on a route being traversed, returning a
+   * RouteSummary when traversal is completed.
+   *
+   * @generated from rpc routeguide.RouteGuide.RecordRoute
+   */
+  get recordRoute(): BlockingStreamUnaryMultiCallable<MessageInitShape<typeof PointSchema>, RouteSummary> {
+    return this.#stub.recordRoute;
+  }
+
+  /**
+   * A Bidirectional streaming RPC.
+   *
+   * Accepts a stream of RouteNotes sent while a route is being traversed,
+   * while receiving other RouteNotes (e.g. from other users).
+   *
+   * @generated from rpc routeguide.RouteGuide.RouteChat
+   */
+  get routeChat(): BlockingStreamStreamMultiCallable<MessageInitShape<typeof RouteNoteSchema>, RouteNote> {
+    return this.#stub.routeChat;
+  }
 }
 

@@ -10,6 +10,8 @@ import { createClient } from "async-grpc";
 import type { GetRequest, GetRequestSchema, Item, ItemSchema } from "./catalog_pb.js";
 import { Catalog } from "./catalog_pb.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { BlockingChannel, BlockingMethods, BlockingUnaryStreamMultiCallable, BlockingUnaryUnaryMultiCallable } from "async-grpc/compat";
+import { blockingMethods } from "async-grpc/compat";
 
 /**
  * @generated from service testing.reflect.Catalog
@@ -61,5 +63,36 @@ export interface CatalogServicer {
  */
 export function addCatalogServicerToServer(servicer: globalThis.Partial<CatalogServicer>, server: Server): void {
   server.addService(Catalog, servicer);
+}
+
+/**
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service testing.reflect.Catalog
+ */
+export class CatalogBlockingClient {
+  readonly #stub: BlockingMethods<typeof Catalog>;
+
+  /**
+   * Calls testing.reflect.Catalog on `channel`, blocking (gRPC Python's `CatalogStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel: BlockingChannel) {
+    this.#stub = blockingMethods(Catalog, channel);
+  }
+
+  /**
+   * @generated from rpc testing.reflect.Catalog.Get
+   */
+  get get(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof GetRequestSchema>, Item> {
+    return this.#stub.get;
+  }
+
+  /**
+   * @generated from rpc testing.reflect.Catalog.List
+   */
+  get list(): BlockingUnaryStreamMultiCallable<MessageInitShape<typeof GetRequestSchema>, Item> {
+    return this.#stub.list;
+  }
 }
 

@@ -8,6 +8,7 @@
 import type { CallOptions, Channel, Server, ServicerContext, StreamResult, StreamStreamCall, StreamUnaryCall, UnaryResult, UnaryStreamCall, UnaryUnaryCall } from "async-grpc";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { AsyncIterable, AsyncIterableSchema, FooClient as FooClient$1, FooClientSchema, FooServicer as FooServicer$1, FooServicerSchema, Promise, PromiseSchema } from "./clash_pb";
+import type { BlockingChannel, BlockingStreamStreamMultiCallable, BlockingStreamUnaryMultiCallable, BlockingUnaryStreamMultiCallable, BlockingUnaryUnaryMultiCallable } from "async-grpc/compat";
 
 /**
  * Methods named after class members, keywords and contextual keywords.
@@ -186,6 +187,97 @@ export interface ChannelServicer {
 export declare function addChannelServicerToServer(servicer: globalThis.Partial<ChannelServicer>, server: Server): void;
 
 /**
+ * Methods named after class members, keywords and contextual keywords.
+ *
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service clash.v1.class.Channel
+ */
+export declare class ChannelBlockingClient {
+  #private;
+
+  /**
+   * Calls clash.v1.class.Channel on `channel`, blocking (gRPC Python's `ChannelStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel: BlockingChannel);
+
+  /**
+   * Named `constructor$`: `constructor` is a built-in object property (escaped as protoc-gen-es does).
+   *
+   * @generated from rpc clash.v1.class.Channel.Constructor
+   */
+  get constructor$(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof PromiseSchema>, AsyncIterable>;
+
+  /**
+   * Named `toString$`: `toString` is a built-in object property (escaped as protoc-gen-es does).
+   *
+   * @generated from rpc clash.v1.class.Channel.ToString
+   */
+  get toString$(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof PromiseSchema>, Promise>;
+
+  /**
+   * @generated from rpc clash.v1.class.Channel.Static
+   */
+  get static(): BlockingUnaryStreamMultiCallable<MessageInitShape<typeof PromiseSchema>, Promise>;
+
+  /**
+   * @generated from rpc clash.v1.class.Channel.Get
+   */
+  get get(): BlockingStreamUnaryMultiCallable<MessageInitShape<typeof PromiseSchema>, Promise>;
+
+  /**
+   * @generated from rpc clash.v1.class.Channel.Set
+   */
+  get set(): BlockingStreamStreamMultiCallable<MessageInitShape<typeof PromiseSchema>, Promise>;
+
+  /**
+   * @generated from rpc clash.v1.class.Channel.Async
+   */
+  get async(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof PromiseSchema>, Promise>;
+
+  /**
+   * @generated from rpc clash.v1.class.Channel.Delete
+   */
+  get delete(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof PromiseSchema>, Promise>;
+
+  /**
+   * @generated from rpc clash.v1.class.Channel.New
+   */
+  get new(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof PromiseSchema>, Promise>;
+
+  /**
+   * @generated from rpc clash.v1.class.Channel.Readonly
+   */
+  get readonly(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof PromiseSchema>, Promise>;
+
+  /**
+   * @generated from rpc clash.v1.class.Channel.Declare
+   */
+  get declare(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof PromiseSchema>, Promise>;
+
+  /**
+   * @generated from rpc clash.v1.class.Channel.Accessor
+   */
+  get accessor(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof PromiseSchema>, Promise>;
+
+  /**
+   * @generated from rpc clash.v1.class.Channel.Private
+   */
+  get private(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof PromiseSchema>, Promise>;
+
+  /**
+   * @generated from rpc clash.v1.class.Channel.Stub
+   */
+  get stub(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof PromiseSchema>, Promise>;
+
+  /**
+   * @generated from rpc clash.v1.class.Channel.lower_case_method
+   */
+  get lower_case_method(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof PromiseSchema>, Promise>;
+}
+
+/**
  * Named like a parameter of the generated code.
  *
  * @generated from service clash.v1.class.channel
@@ -224,6 +316,28 @@ export interface channelServicer {
 export declare function addchannelServicerToServer(servicer: globalThis.Partial<channelServicer>, server: Server): void;
 
 /**
+ * Named like a parameter of the generated code.
+ *
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service clash.v1.class.channel
+ */
+export declare class channelBlockingClient {
+  #private;
+
+  /**
+   * Calls clash.v1.class.channel on `channel_`, blocking (gRPC Python's `channelStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel_: BlockingChannel);
+
+  /**
+   * @generated from rpc clash.v1.class.channel.Open
+   */
+  get open(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof PromiseSchema>, Promise>;
+}
+
+/**
  * @generated from service clash.v1.class.server
  */
 export declare class serverClient {
@@ -258,6 +372,26 @@ export interface serverServicer {
 export declare function addserverServicerToServer(servicer: globalThis.Partial<serverServicer>, server_: Server): void;
 
 /**
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service clash.v1.class.server
+ */
+export declare class serverBlockingClient {
+  #private;
+
+  /**
+   * Calls clash.v1.class.server on `channel`, blocking (gRPC Python's `serverStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel: BlockingChannel);
+
+  /**
+   * @generated from rpc clash.v1.class.server.Open
+   */
+  get open(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof PromiseSchema>, Promise>;
+}
+
+/**
  * @generated from service clash.v1.class.servicer
  */
 export declare class servicerClient {
@@ -290,6 +424,26 @@ export interface servicerServicer {
  * RPCs that the servicer leaves out answer UNIMPLEMENTED.
  */
 export declare function addservicerServicerToServer(servicer_: globalThis.Partial<servicerServicer>, server: Server): void;
+
+/**
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service clash.v1.class.servicer
+ */
+export declare class servicerBlockingClient {
+  #private;
+
+  /**
+   * Calls clash.v1.class.servicer on `channel`, blocking (gRPC Python's `servicerStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel: BlockingChannel);
+
+  /**
+   * @generated from rpc clash.v1.class.servicer.Open
+   */
+  get open(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof PromiseSchema>, Promise>;
+}
 
 /**
  * A reserved word, and the runtime's createClient.
@@ -330,6 +484,28 @@ export interface classServicer {
 export declare function addclassServicerToServer(servicer: globalThis.Partial<classServicer>, server: Server): void;
 
 /**
+ * A reserved word, and the runtime's createClient.
+ *
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service clash.v1.class.class
+ */
+export declare class classBlockingClient {
+  #private;
+
+  /**
+   * Calls clash.v1.class.class on `channel`, blocking (gRPC Python's `classStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel: BlockingChannel);
+
+  /**
+   * @generated from rpc clash.v1.class.class.Open
+   */
+  get open(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof PromiseSchema>, Promise>;
+}
+
+/**
  * @generated from service clash.v1.class.createClient
  */
 export declare class createClientClient {
@@ -362,6 +538,26 @@ export interface createClientServicer {
  * RPCs that the servicer leaves out answer UNIMPLEMENTED.
  */
 export declare function addcreateClientServicerToServer(servicer: globalThis.Partial<createClientServicer>, server: Server): void;
+
+/**
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service clash.v1.class.createClient
+ */
+export declare class createClientBlockingClient {
+  #private;
+
+  /**
+   * Calls clash.v1.class.createClient on `channel`, blocking (gRPC Python's `createClientStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel: BlockingChannel);
+
+  /**
+   * @generated from rpc clash.v1.class.createClient.Open
+   */
+  get open(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof PromiseSchema>, Promise>;
+}
 
 /**
  * Whose generated names are taken by messages below, and whose methods are named
@@ -494,4 +690,73 @@ export interface FooServicer {
  * RPCs that the servicer leaves out answer UNIMPLEMENTED.
  */
 export declare function addFooServicerToServer(servicer: globalThis.Partial<FooServicer>, server: Server): void;
+
+/**
+ * Whose generated names are taken by messages below, and whose methods are named
+ * after what the runtime looks up on any object: `then` (await), the Object.prototype
+ * members (String(), JSON.stringify(), the constructor), and what a client might own.
+ *
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service clash.v1.class.Foo
+ */
+export declare class FooBlockingClient {
+  #private;
+
+  /**
+   * Calls clash.v1.class.Foo on `channel`, blocking (gRPC Python's `FooStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel: BlockingChannel);
+
+  /**
+   * @generated from rpc clash.v1.class.Foo.Open
+   */
+  get open(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof FooClientSchema>, FooServicer$1>;
+
+  /**
+   * Named `then$`: a `then` member would make the object a thenable, which `await` calls.
+   *
+   * @generated from rpc clash.v1.class.Foo.Then
+   */
+  get then$(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof PromiseSchema>, Promise>;
+
+  /**
+   * Named `constructor$`: `constructor` is a built-in object property (escaped as protoc-gen-es does).
+   *
+   * @generated from rpc clash.v1.class.Foo.Constructor
+   */
+  get constructor$(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof PromiseSchema>, Promise>;
+
+  /**
+   * Named `toString$`: `toString` is a built-in object property (escaped as protoc-gen-es does).
+   *
+   * @generated from rpc clash.v1.class.Foo.ToString
+   */
+  get toString$(): BlockingUnaryStreamMultiCallable<MessageInitShape<typeof PromiseSchema>, Promise>;
+
+  /**
+   * Named `toJSON$`: `toJSON` is a built-in object property (escaped as protoc-gen-es does).
+   *
+   * @generated from rpc clash.v1.class.Foo.ToJSON
+   */
+  get toJSON$(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof PromiseSchema>, Promise>;
+
+  /**
+   * Named `valueOf$`: `valueOf` is a built-in object property (escaped as protoc-gen-es does).
+   *
+   * @generated from rpc clash.v1.class.Foo.ValueOf
+   */
+  get valueOf$(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof PromiseSchema>, Promise>;
+
+  /**
+   * @generated from rpc clash.v1.class.Foo.Close
+   */
+  get close(): BlockingStreamUnaryMultiCallable<MessageInitShape<typeof PromiseSchema>, Promise>;
+
+  /**
+   * @generated from rpc clash.v1.class.Foo.Channel
+   */
+  get channel(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof PromiseSchema>, Promise>;
+}
 

@@ -10,6 +10,7 @@ Object.defineProperty(exports, "__esModule", { value: true });
 
 const { createClient } = require("async-grpc");
 const { channel, Channel, class$, createClient: createClient$1, Foo, server, servicer } = require("./clash_pb");
+const { blockingMethods } = require("async-grpc/compat");
 
 /**
  * Methods named after class members, keywords and contextual keywords.
@@ -139,6 +140,127 @@ function addChannelServicerToServer(servicer, server) {
 }
 
 /**
+ * Methods named after class members, keywords and contextual keywords.
+ *
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service clash.v1.class.Channel
+ */
+class ChannelBlockingClient {
+  #stub;
+
+  /**
+   * Calls clash.v1.class.Channel on `channel`, blocking (gRPC Python's `ChannelStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel) {
+    this.#stub = blockingMethods(Channel, channel);
+  }
+
+  /**
+   * Named `constructor$`: `constructor` is a built-in object property (escaped as protoc-gen-es does).
+   *
+   * @generated from rpc clash.v1.class.Channel.Constructor
+   */
+  get constructor$() {
+    return this.#stub.constructor$;
+  }
+
+  /**
+   * Named `toString$`: `toString` is a built-in object property (escaped as protoc-gen-es does).
+   *
+   * @generated from rpc clash.v1.class.Channel.ToString
+   */
+  get toString$() {
+    return this.#stub.toString$;
+  }
+
+  /**
+   * @generated from rpc clash.v1.class.Channel.Static
+   */
+  get static() {
+    return this.#stub.static;
+  }
+
+  /**
+   * @generated from rpc clash.v1.class.Channel.Get
+   */
+  get get() {
+    return this.#stub.get;
+  }
+
+  /**
+   * @generated from rpc clash.v1.class.Channel.Set
+   */
+  get set() {
+    return this.#stub.set;
+  }
+
+  /**
+   * @generated from rpc clash.v1.class.Channel.Async
+   */
+  get async() {
+    return this.#stub.async;
+  }
+
+  /**
+   * @generated from rpc clash.v1.class.Channel.Delete
+   */
+  get delete() {
+    return this.#stub.delete;
+  }
+
+  /**
+   * @generated from rpc clash.v1.class.Channel.New
+   */
+  get new() {
+    return this.#stub.new;
+  }
+
+  /**
+   * @generated from rpc clash.v1.class.Channel.Readonly
+   */
+  get readonly() {
+    return this.#stub.readonly;
+  }
+
+  /**
+   * @generated from rpc clash.v1.class.Channel.Declare
+   */
+  get declare() {
+    return this.#stub.declare;
+  }
+
+  /**
+   * @generated from rpc clash.v1.class.Channel.Accessor
+   */
+  get accessor() {
+    return this.#stub.accessor;
+  }
+
+  /**
+   * @generated from rpc clash.v1.class.Channel.Private
+   */
+  get private() {
+    return this.#stub.private;
+  }
+
+  /**
+   * @generated from rpc clash.v1.class.Channel.Stub
+   */
+  get stub() {
+    return this.#stub.stub;
+  }
+
+  /**
+   * @generated from rpc clash.v1.class.Channel.lower_case_method
+   */
+  get lower_case_method() {
+    return this.#stub.lower_case_method;
+  }
+}
+
+/**
  * Named like a parameter of the generated code.
  *
  * @generated from service clash.v1.class.channel
@@ -168,6 +290,32 @@ class channelClient {
  */
 function addchannelServicerToServer(servicer, server) {
   server.addService(channel, servicer);
+}
+
+/**
+ * Named like a parameter of the generated code.
+ *
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service clash.v1.class.channel
+ */
+class channelBlockingClient {
+  #stub;
+
+  /**
+   * Calls clash.v1.class.channel on `channel_`, blocking (gRPC Python's `channelStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel_) {
+    this.#stub = blockingMethods(channel, channel_);
+  }
+
+  /**
+   * @generated from rpc clash.v1.class.channel.Open
+   */
+  get open() {
+    return this.#stub.open;
+  }
 }
 
 /**
@@ -201,6 +349,30 @@ function addserverServicerToServer(servicer, server_) {
 }
 
 /**
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service clash.v1.class.server
+ */
+class serverBlockingClient {
+  #stub;
+
+  /**
+   * Calls clash.v1.class.server on `channel`, blocking (gRPC Python's `serverStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel) {
+    this.#stub = blockingMethods(server, channel);
+  }
+
+  /**
+   * @generated from rpc clash.v1.class.server.Open
+   */
+  get open() {
+    return this.#stub.open;
+  }
+}
+
+/**
  * @generated from service clash.v1.class.servicer
  */
 class servicerClient {
@@ -228,6 +400,30 @@ class servicerClient {
  */
 function addservicerServicerToServer(servicer_, server) {
   server.addService(servicer, servicer_);
+}
+
+/**
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service clash.v1.class.servicer
+ */
+class servicerBlockingClient {
+  #stub;
+
+  /**
+   * Calls clash.v1.class.servicer on `channel`, blocking (gRPC Python's `servicerStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel) {
+    this.#stub = blockingMethods(servicer, channel);
+  }
+
+  /**
+   * @generated from rpc clash.v1.class.servicer.Open
+   */
+  get open() {
+    return this.#stub.open;
+  }
 }
 
 /**
@@ -263,6 +459,32 @@ function addclassServicerToServer(servicer, server) {
 }
 
 /**
+ * A reserved word, and the runtime's createClient.
+ *
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service clash.v1.class.class
+ */
+class classBlockingClient {
+  #stub;
+
+  /**
+   * Calls clash.v1.class.class on `channel`, blocking (gRPC Python's `classStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel) {
+    this.#stub = blockingMethods(class$, channel);
+  }
+
+  /**
+   * @generated from rpc clash.v1.class.class.Open
+   */
+  get open() {
+    return this.#stub.open;
+  }
+}
+
+/**
  * @generated from service clash.v1.class.createClient
  */
 class createClientClient {
@@ -290,6 +512,30 @@ class createClientClient {
  */
 function addcreateClientServicerToServer(servicer, server) {
   server.addService(createClient$1, servicer);
+}
+
+/**
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service clash.v1.class.createClient
+ */
+class createClientBlockingClient {
+  #stub;
+
+  /**
+   * Calls clash.v1.class.createClient on `channel`, blocking (gRPC Python's `createClientStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel) {
+    this.#stub = blockingMethods(createClient$1, channel);
+  }
+
+  /**
+   * @generated from rpc clash.v1.class.createClient.Open
+   */
+  get open() {
+    return this.#stub.open;
+  }
 }
 
 /**
@@ -385,18 +631,112 @@ function addFooServicerToServer(servicer, server) {
   server.addService(Foo, servicer);
 }
 
+/**
+ * Whose generated names are taken by messages below, and whose methods are named
+ * after what the runtime looks up on any object: `then` (await), the Object.prototype
+ * members (String(), JSON.stringify(), the constructor), and what a client might own.
+ *
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service clash.v1.class.Foo
+ */
+class FooBlockingClient {
+  #stub;
+
+  /**
+   * Calls clash.v1.class.Foo on `channel`, blocking (gRPC Python's `FooStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel) {
+    this.#stub = blockingMethods(Foo, channel);
+  }
+
+  /**
+   * @generated from rpc clash.v1.class.Foo.Open
+   */
+  get open() {
+    return this.#stub.open;
+  }
+
+  /**
+   * Named `then$`: a `then` member would make the object a thenable, which `await` calls.
+   *
+   * @generated from rpc clash.v1.class.Foo.Then
+   */
+  get then$() {
+    return this.#stub.then$;
+  }
+
+  /**
+   * Named `constructor$`: `constructor` is a built-in object property (escaped as protoc-gen-es does).
+   *
+   * @generated from rpc clash.v1.class.Foo.Constructor
+   */
+  get constructor$() {
+    return this.#stub.constructor$;
+  }
+
+  /**
+   * Named `toString$`: `toString` is a built-in object property (escaped as protoc-gen-es does).
+   *
+   * @generated from rpc clash.v1.class.Foo.ToString
+   */
+  get toString$() {
+    return this.#stub.toString$;
+  }
+
+  /**
+   * Named `toJSON$`: `toJSON` is a built-in object property (escaped as protoc-gen-es does).
+   *
+   * @generated from rpc clash.v1.class.Foo.ToJSON
+   */
+  get toJSON$() {
+    return this.#stub.toJSON$;
+  }
+
+  /**
+   * Named `valueOf$`: `valueOf` is a built-in object property (escaped as protoc-gen-es does).
+   *
+   * @generated from rpc clash.v1.class.Foo.ValueOf
+   */
+  get valueOf$() {
+    return this.#stub.valueOf$;
+  }
+
+  /**
+   * @generated from rpc clash.v1.class.Foo.Close
+   */
+  get close() {
+    return this.#stub.close;
+  }
+
+  /**
+   * @generated from rpc clash.v1.class.Foo.Channel
+   */
+  get channel() {
+    return this.#stub.channel;
+  }
+}
+
 
 exports.ChannelClient = ChannelClient;
 exports.addChannelServicerToServer = addChannelServicerToServer;
+exports.ChannelBlockingClient = ChannelBlockingClient;
 exports.channelClient = channelClient;
 exports.addchannelServicerToServer = addchannelServicerToServer;
+exports.channelBlockingClient = channelBlockingClient;
 exports.serverClient = serverClient;
 exports.addserverServicerToServer = addserverServicerToServer;
+exports.serverBlockingClient = serverBlockingClient;
 exports.servicerClient = servicerClient;
 exports.addservicerServicerToServer = addservicerServicerToServer;
+exports.servicerBlockingClient = servicerBlockingClient;
 exports.classClient = classClient;
 exports.addclassServicerToServer = addclassServicerToServer;
+exports.classBlockingClient = classBlockingClient;
 exports.createClientClient = createClientClient;
 exports.addcreateClientServicerToServer = addcreateClientServicerToServer;
+exports.createClientBlockingClient = createClientBlockingClient;
 exports.FooClient = FooClient;
 exports.addFooServicerToServer = addFooServicerToServer;
+exports.FooBlockingClient = FooBlockingClient;

@@ -10,6 +10,8 @@ import { createClient } from "async-grpc";
 import type { AsyncIterable, AsyncIterableSchema, FooClient as FooClient$1, FooClientSchema, FooServicer as FooServicer$1, FooServicerSchema, Promise, PromiseSchema } from "./clash_pb.js";
 import { channel, Channel, class$, createClient as createClient$1, Foo, server, servicer } from "./clash_pb.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { BlockingChannel, BlockingMethods, BlockingStreamStreamMultiCallable, BlockingStreamUnaryMultiCallable, BlockingUnaryStreamMultiCallable, BlockingUnaryUnaryMultiCallable } from "async-grpc/compat";
+import { blockingMethods } from "async-grpc/compat";
 
 /**
  * Methods named after class members, keywords and contextual keywords.
@@ -220,6 +222,127 @@ export function addChannelServicerToServer(servicer: globalThis.Partial<ChannelS
 }
 
 /**
+ * Methods named after class members, keywords and contextual keywords.
+ *
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service clash.v1.class.Channel
+ */
+export class ChannelBlockingClient {
+  readonly #stub: BlockingMethods<typeof Channel>;
+
+  /**
+   * Calls clash.v1.class.Channel on `channel`, blocking (gRPC Python's `ChannelStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel: BlockingChannel) {
+    this.#stub = blockingMethods(Channel, channel);
+  }
+
+  /**
+   * Named `constructor$`: `constructor` is a built-in object property (escaped as protoc-gen-es does).
+   *
+   * @generated from rpc clash.v1.class.Channel.Constructor
+   */
+  get constructor$(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof PromiseSchema>, AsyncIterable> {
+    return this.#stub.constructor$;
+  }
+
+  /**
+   * Named `toString$`: `toString` is a built-in object property (escaped as protoc-gen-es does).
+   *
+   * @generated from rpc clash.v1.class.Channel.ToString
+   */
+  get toString$(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof PromiseSchema>, Promise> {
+    return this.#stub.toString$;
+  }
+
+  /**
+   * @generated from rpc clash.v1.class.Channel.Static
+   */
+  get static(): BlockingUnaryStreamMultiCallable<MessageInitShape<typeof PromiseSchema>, Promise> {
+    return this.#stub.static;
+  }
+
+  /**
+   * @generated from rpc clash.v1.class.Channel.Get
+   */
+  get get(): BlockingStreamUnaryMultiCallable<MessageInitShape<typeof PromiseSchema>, Promise> {
+    return this.#stub.get;
+  }
+
+  /**
+   * @generated from rpc clash.v1.class.Channel.Set
+   */
+  get set(): BlockingStreamStreamMultiCallable<MessageInitShape<typeof PromiseSchema>, Promise> {
+    return this.#stub.set;
+  }
+
+  /**
+   * @generated from rpc clash.v1.class.Channel.Async
+   */
+  get async(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof PromiseSchema>, Promise> {
+    return this.#stub.async;
+  }
+
+  /**
+   * @generated from rpc clash.v1.class.Channel.Delete
+   */
+  get delete(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof PromiseSchema>, Promise> {
+    return this.#stub.delete;
+  }
+
+  /**
+   * @generated from rpc clash.v1.class.Channel.New
+   */
+  get new(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof PromiseSchema>, Promise> {
+    return this.#stub.new;
+  }
+
+  /**
+   * @generated from rpc clash.v1.class.Channel.Readonly
+   */
+  get readonly(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof PromiseSchema>, Promise> {
+    return this.#stub.readonly;
+  }
+
+  /**
+   * @generated from rpc clash.v1.class.Channel.Declare
+   */
+  get declare(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof PromiseSchema>, Promise> {
+    return this.#stub.declare;
+  }
+
+  /**
+   * @generated from rpc clash.v1.class.Channel.Accessor
+   */
+  get accessor(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof PromiseSchema>, Promise> {
+    return this.#stub.accessor;
+  }
+
+  /**
+   * @generated from rpc clash.v1.class.Channel.Private
+   */
+  get private(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof PromiseSchema>, Promise> {
+    return this.#stub.private;
+  }
+
+  /**
+   * @generated from rpc clash.v1.class.Channel.Stub
+   */
+  get stub(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof PromiseSchema>, Promise> {
+    return this.#stub.stub;
+  }
+
+  /**
+   * @generated from rpc clash.v1.class.Channel.lower_case_method
+   */
+  get lower_case_method(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof PromiseSchema>, Promise> {
+    return this.#stub.lower_case_method;
+  }
+}
+
+/**
  * Named like a parameter of the generated code.
  *
  * @generated from service clash.v1.class.channel
@@ -264,6 +387,32 @@ export function addchannelServicerToServer(servicer: globalThis.Partial<channelS
 }
 
 /**
+ * Named like a parameter of the generated code.
+ *
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service clash.v1.class.channel
+ */
+export class channelBlockingClient {
+  readonly #stub: BlockingMethods<typeof channel>;
+
+  /**
+   * Calls clash.v1.class.channel on `channel_`, blocking (gRPC Python's `channelStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel_: BlockingChannel) {
+    this.#stub = blockingMethods(channel, channel_);
+  }
+
+  /**
+   * @generated from rpc clash.v1.class.channel.Open
+   */
+  get open(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof PromiseSchema>, Promise> {
+    return this.#stub.open;
+  }
+}
+
+/**
  * @generated from service clash.v1.class.server
  */
 export class serverClient {
@@ -304,6 +453,30 @@ export function addserverServicerToServer(servicer: globalThis.Partial<serverSer
 }
 
 /**
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service clash.v1.class.server
+ */
+export class serverBlockingClient {
+  readonly #stub: BlockingMethods<typeof server>;
+
+  /**
+   * Calls clash.v1.class.server on `channel`, blocking (gRPC Python's `serverStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel: BlockingChannel) {
+    this.#stub = blockingMethods(server, channel);
+  }
+
+  /**
+   * @generated from rpc clash.v1.class.server.Open
+   */
+  get open(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof PromiseSchema>, Promise> {
+    return this.#stub.open;
+  }
+}
+
+/**
  * @generated from service clash.v1.class.servicer
  */
 export class servicerClient {
@@ -341,6 +514,30 @@ export interface servicerServicer {
  */
 export function addservicerServicerToServer(servicer_: globalThis.Partial<servicerServicer>, server: Server): void {
   server.addService(servicer, servicer_);
+}
+
+/**
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service clash.v1.class.servicer
+ */
+export class servicerBlockingClient {
+  readonly #stub: BlockingMethods<typeof servicer>;
+
+  /**
+   * Calls clash.v1.class.servicer on `channel`, blocking (gRPC Python's `servicerStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel: BlockingChannel) {
+    this.#stub = blockingMethods(servicer, channel);
+  }
+
+  /**
+   * @generated from rpc clash.v1.class.servicer.Open
+   */
+  get open(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof PromiseSchema>, Promise> {
+    return this.#stub.open;
+  }
 }
 
 /**
@@ -388,6 +585,32 @@ export function addclassServicerToServer(servicer: globalThis.Partial<classServi
 }
 
 /**
+ * A reserved word, and the runtime's createClient.
+ *
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service clash.v1.class.class
+ */
+export class classBlockingClient {
+  readonly #stub: BlockingMethods<typeof class$>;
+
+  /**
+   * Calls clash.v1.class.class on `channel`, blocking (gRPC Python's `classStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel: BlockingChannel) {
+    this.#stub = blockingMethods(class$, channel);
+  }
+
+  /**
+   * @generated from rpc clash.v1.class.class.Open
+   */
+  get open(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof PromiseSchema>, Promise> {
+    return this.#stub.open;
+  }
+}
+
+/**
  * @generated from service clash.v1.class.createClient
  */
 export class createClientClient {
@@ -425,6 +648,30 @@ export interface createClientServicer {
  */
 export function addcreateClientServicerToServer(servicer: globalThis.Partial<createClientServicer>, server: Server): void {
   server.addService(createClient$1, servicer);
+}
+
+/**
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service clash.v1.class.createClient
+ */
+export class createClientBlockingClient {
+  readonly #stub: BlockingMethods<typeof createClient$1>;
+
+  /**
+   * Calls clash.v1.class.createClient on `channel`, blocking (gRPC Python's `createClientStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel: BlockingChannel) {
+    this.#stub = blockingMethods(createClient$1, channel);
+  }
+
+  /**
+   * @generated from rpc clash.v1.class.createClient.Open
+   */
+  get open(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof PromiseSchema>, Promise> {
+    return this.#stub.open;
+  }
 }
 
 /**
@@ -577,5 +824,92 @@ export interface FooServicer {
  */
 export function addFooServicerToServer(servicer: globalThis.Partial<FooServicer>, server: Server): void {
   server.addService(Foo, servicer);
+}
+
+/**
+ * Whose generated names are taken by messages below, and whose methods are named
+ * after what the runtime looks up on any object: `then` (await), the Object.prototype
+ * members (String(), JSON.stringify(), the constructor), and what a client might own.
+ *
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service clash.v1.class.Foo
+ */
+export class FooBlockingClient {
+  readonly #stub: BlockingMethods<typeof Foo>;
+
+  /**
+   * Calls clash.v1.class.Foo on `channel`, blocking (gRPC Python's `FooStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel: BlockingChannel) {
+    this.#stub = blockingMethods(Foo, channel);
+  }
+
+  /**
+   * @generated from rpc clash.v1.class.Foo.Open
+   */
+  get open(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof FooClientSchema>, FooServicer$1> {
+    return this.#stub.open;
+  }
+
+  /**
+   * Named `then$`: a `then` member would make the object a thenable, which `await` calls.
+   *
+   * @generated from rpc clash.v1.class.Foo.Then
+   */
+  get then$(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof PromiseSchema>, Promise> {
+    return this.#stub.then$;
+  }
+
+  /**
+   * Named `constructor$`: `constructor` is a built-in object property (escaped as protoc-gen-es does).
+   *
+   * @generated from rpc clash.v1.class.Foo.Constructor
+   */
+  get constructor$(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof PromiseSchema>, Promise> {
+    return this.#stub.constructor$;
+  }
+
+  /**
+   * Named `toString$`: `toString` is a built-in object property (escaped as protoc-gen-es does).
+   *
+   * @generated from rpc clash.v1.class.Foo.ToString
+   */
+  get toString$(): BlockingUnaryStreamMultiCallable<MessageInitShape<typeof PromiseSchema>, Promise> {
+    return this.#stub.toString$;
+  }
+
+  /**
+   * Named `toJSON$`: `toJSON` is a built-in object property (escaped as protoc-gen-es does).
+   *
+   * @generated from rpc clash.v1.class.Foo.ToJSON
+   */
+  get toJSON$(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof PromiseSchema>, Promise> {
+    return this.#stub.toJSON$;
+  }
+
+  /**
+   * Named `valueOf$`: `valueOf` is a built-in object property (escaped as protoc-gen-es does).
+   *
+   * @generated from rpc clash.v1.class.Foo.ValueOf
+   */
+  get valueOf$(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof PromiseSchema>, Promise> {
+    return this.#stub.valueOf$;
+  }
+
+  /**
+   * @generated from rpc clash.v1.class.Foo.Close
+   */
+  get close(): BlockingStreamUnaryMultiCallable<MessageInitShape<typeof PromiseSchema>, Promise> {
+    return this.#stub.close;
+  }
+
+  /**
+   * @generated from rpc clash.v1.class.Foo.Channel
+   */
+  get channel(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof PromiseSchema>, Promise> {
+    return this.#stub.channel;
+  }
 }
 

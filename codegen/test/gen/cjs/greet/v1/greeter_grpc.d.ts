@@ -11,6 +11,7 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { HelloRequest, HelloRequestSchema } from "./greeter_pb";
 import type { Greeting, GreetingSchema, Name, NameSchema } from "../../common/v1/types_pb";
 import type { Empty, EmptySchema } from "@bufbuild/protobuf/wkt";
+import type { BlockingChannel, BlockingStreamStreamMultiCallable, BlockingStreamUnaryMultiCallable, BlockingUnaryStreamMultiCallable, BlockingUnaryUnaryMultiCallable } from "async-grpc/compat";
 
 /**
  * Greets people, in all four call kinds.
@@ -116,6 +117,61 @@ export interface GreeterServicer {
 export declare function addGreeterServicerToServer(servicer: globalThis.Partial<GreeterServicer>, server: Server): void;
 
 /**
+ * Greets people, in all four call kinds.
+ *
+ * A second paragraph, with `code` and a *\/ that must not end the comment.
+ *
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service greet.v1.Greeter
+ */
+export declare class GreeterBlockingClient {
+  #private;
+
+  /**
+   * Calls greet.v1.Greeter on `channel`, blocking (gRPC Python's `GreeterStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel: BlockingChannel);
+
+  /**
+   * Says hello once.
+   *
+   * @generated from rpc greet.v1.Greeter.SayHello
+   */
+  get sayHello(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof HelloRequestSchema>, Greeting>;
+
+  /**
+   * Trailing comment: greets `times` times.
+   *
+   * @generated from rpc greet.v1.Greeter.SayHelloTwice
+   */
+  get sayHelloTwice(): BlockingUnaryStreamMultiCallable<MessageInitShape<typeof HelloRequestSchema>, Greeting>;
+
+  /**
+   * Collects names and greets them all at once.
+   *
+   * @generated from rpc greet.v1.Greeter.GreetAll
+   */
+  get greetAll(): BlockingStreamUnaryMultiCallable<MessageInitShape<typeof NameSchema>, Greeting>;
+
+  /**
+   * Greets every name as it arrives.
+   *
+   * @generated from rpc greet.v1.Greeter.Chat
+   */
+  get chat(): BlockingStreamStreamMultiCallable<MessageInitShape<typeof NameSchema>, Greeting>;
+
+  /**
+   * Use SayHello.
+   *
+   * @generated from rpc greet.v1.Greeter.OldHello
+   * @deprecated
+   */
+  get oldHello(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof HelloRequestSchema>, Empty>;
+}
+
+/**
  * A service that is deprecated as a whole.
  *
  * @generated from service greet.v1.LegacyGreeter
@@ -154,4 +210,27 @@ export interface LegacyGreeterServicer {
  * RPCs that the servicer leaves out answer UNIMPLEMENTED.
  */
 export declare function addLegacyGreeterServicerToServer(servicer: globalThis.Partial<LegacyGreeterServicer>, server: Server): void;
+
+/**
+ * A service that is deprecated as a whole.
+ *
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service greet.v1.LegacyGreeter
+ * @deprecated
+ */
+export declare class LegacyGreeterBlockingClient {
+  #private;
+
+  /**
+   * Calls greet.v1.LegacyGreeter on `channel`, blocking (gRPC Python's `LegacyGreeterStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel: BlockingChannel);
+
+  /**
+   * @generated from rpc greet.v1.LegacyGreeter.Hello
+   */
+  get hello(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof HelloRequestSchema>, Greeting>;
+}
 

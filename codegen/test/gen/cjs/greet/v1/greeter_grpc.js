@@ -11,6 +11,7 @@ Object.defineProperty(exports, "__esModule", { value: true });
 
 const { createClient } = require("async-grpc");
 const { Greeter, LegacyGreeter } = require("./greeter_pb");
+const { blockingMethods } = require("async-grpc/compat");
 
 /**
  * Greets people, in all four call kinds.
@@ -86,6 +87,73 @@ function addGreeterServicerToServer(servicer, server) {
 }
 
 /**
+ * Greets people, in all four call kinds.
+ *
+ * A second paragraph, with `code` and a *\/ that must not end the comment.
+ *
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service greet.v1.Greeter
+ */
+class GreeterBlockingClient {
+  #stub;
+
+  /**
+   * Calls greet.v1.Greeter on `channel`, blocking (gRPC Python's `GreeterStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel) {
+    this.#stub = blockingMethods(Greeter, channel);
+  }
+
+  /**
+   * Says hello once.
+   *
+   * @generated from rpc greet.v1.Greeter.SayHello
+   */
+  get sayHello() {
+    return this.#stub.sayHello;
+  }
+
+  /**
+   * Trailing comment: greets `times` times.
+   *
+   * @generated from rpc greet.v1.Greeter.SayHelloTwice
+   */
+  get sayHelloTwice() {
+    return this.#stub.sayHelloTwice;
+  }
+
+  /**
+   * Collects names and greets them all at once.
+   *
+   * @generated from rpc greet.v1.Greeter.GreetAll
+   */
+  get greetAll() {
+    return this.#stub.greetAll;
+  }
+
+  /**
+   * Greets every name as it arrives.
+   *
+   * @generated from rpc greet.v1.Greeter.Chat
+   */
+  get chat() {
+    return this.#stub.chat;
+  }
+
+  /**
+   * Use SayHello.
+   *
+   * @generated from rpc greet.v1.Greeter.OldHello
+   * @deprecated
+   */
+  get oldHello() {
+    return this.#stub.oldHello;
+  }
+}
+
+/**
  * A service that is deprecated as a whole.
  *
  * @generated from service greet.v1.LegacyGreeter
@@ -118,8 +186,37 @@ function addLegacyGreeterServicerToServer(servicer, server) {
   server.addService(LegacyGreeter, servicer);
 }
 
+/**
+ * A service that is deprecated as a whole.
+ *
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service greet.v1.LegacyGreeter
+ * @deprecated
+ */
+class LegacyGreeterBlockingClient {
+  #stub;
+
+  /**
+   * Calls greet.v1.LegacyGreeter on `channel`, blocking (gRPC Python's `LegacyGreeterStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel) {
+    this.#stub = blockingMethods(LegacyGreeter, channel);
+  }
+
+  /**
+   * @generated from rpc greet.v1.LegacyGreeter.Hello
+   */
+  get hello() {
+    return this.#stub.hello;
+  }
+}
+
 
 exports.GreeterClient = GreeterClient;
 exports.addGreeterServicerToServer = addGreeterServicerToServer;
+exports.GreeterBlockingClient = GreeterBlockingClient;
 exports.LegacyGreeterClient = LegacyGreeterClient;
 exports.addLegacyGreeterServicerToServer = addLegacyGreeterServicerToServer;
+exports.LegacyGreeterBlockingClient = LegacyGreeterBlockingClient;

@@ -8,6 +8,7 @@
 
 import { createClient } from "async-grpc";
 import { Greeter, LegacyGreeter } from "./greeter_pb.js";
+import { blockingMethods } from "async-grpc/compat";
 
 /**
  * Greets people, in all four call kinds.
@@ -83,6 +84,73 @@ export function addGreeterServicerToServer(servicer, server) {
 }
 
 /**
+ * Greets people, in all four call kinds.
+ *
+ * A second paragraph, with `code` and a *\/ that must not end the comment.
+ *
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service greet.v1.Greeter
+ */
+export class GreeterBlockingClient {
+  #stub;
+
+  /**
+   * Calls greet.v1.Greeter on `channel`, blocking (gRPC Python's `GreeterStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel) {
+    this.#stub = blockingMethods(Greeter, channel);
+  }
+
+  /**
+   * Says hello once.
+   *
+   * @generated from rpc greet.v1.Greeter.SayHello
+   */
+  get sayHello() {
+    return this.#stub.sayHello;
+  }
+
+  /**
+   * Trailing comment: greets `times` times.
+   *
+   * @generated from rpc greet.v1.Greeter.SayHelloTwice
+   */
+  get sayHelloTwice() {
+    return this.#stub.sayHelloTwice;
+  }
+
+  /**
+   * Collects names and greets them all at once.
+   *
+   * @generated from rpc greet.v1.Greeter.GreetAll
+   */
+  get greetAll() {
+    return this.#stub.greetAll;
+  }
+
+  /**
+   * Greets every name as it arrives.
+   *
+   * @generated from rpc greet.v1.Greeter.Chat
+   */
+  get chat() {
+    return this.#stub.chat;
+  }
+
+  /**
+   * Use SayHello.
+   *
+   * @generated from rpc greet.v1.Greeter.OldHello
+   * @deprecated
+   */
+  get oldHello() {
+    return this.#stub.oldHello;
+  }
+}
+
+/**
  * A service that is deprecated as a whole.
  *
  * @generated from service greet.v1.LegacyGreeter
@@ -113,5 +181,32 @@ export class LegacyGreeterClient {
  */
 export function addLegacyGreeterServicerToServer(servicer, server) {
   server.addService(LegacyGreeter, servicer);
+}
+
+/**
+ * A service that is deprecated as a whole.
+ *
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service greet.v1.LegacyGreeter
+ * @deprecated
+ */
+export class LegacyGreeterBlockingClient {
+  #stub;
+
+  /**
+   * Calls greet.v1.LegacyGreeter on `channel`, blocking (gRPC Python's `LegacyGreeterStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel) {
+    this.#stub = blockingMethods(LegacyGreeter, channel);
+  }
+
+  /**
+   * @generated from rpc greet.v1.LegacyGreeter.Hello
+   */
+  get hello() {
+    return this.#stub.hello;
+  }
 }
 

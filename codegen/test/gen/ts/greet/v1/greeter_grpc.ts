@@ -13,6 +13,8 @@ import { Greeter, LegacyGreeter } from "./greeter_pb.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { Greeting, GreetingSchema, Name, NameSchema } from "../../common/v1/types_pb.js";
 import type { Empty, EmptySchema } from "@bufbuild/protobuf/wkt";
+import type { BlockingChannel, BlockingMethods, BlockingStreamStreamMultiCallable, BlockingStreamUnaryMultiCallable, BlockingUnaryStreamMultiCallable, BlockingUnaryUnaryMultiCallable } from "async-grpc/compat";
+import { blockingMethods } from "async-grpc/compat";
 
 /**
  * Greets people, in all four call kinds.
@@ -132,6 +134,73 @@ export function addGreeterServicerToServer(servicer: globalThis.Partial<GreeterS
 }
 
 /**
+ * Greets people, in all four call kinds.
+ *
+ * A second paragraph, with `code` and a *\/ that must not end the comment.
+ *
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service greet.v1.Greeter
+ */
+export class GreeterBlockingClient {
+  readonly #stub: BlockingMethods<typeof Greeter>;
+
+  /**
+   * Calls greet.v1.Greeter on `channel`, blocking (gRPC Python's `GreeterStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel: BlockingChannel) {
+    this.#stub = blockingMethods(Greeter, channel);
+  }
+
+  /**
+   * Says hello once.
+   *
+   * @generated from rpc greet.v1.Greeter.SayHello
+   */
+  get sayHello(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof HelloRequestSchema>, Greeting> {
+    return this.#stub.sayHello;
+  }
+
+  /**
+   * Trailing comment: greets `times` times.
+   *
+   * @generated from rpc greet.v1.Greeter.SayHelloTwice
+   */
+  get sayHelloTwice(): BlockingUnaryStreamMultiCallable<MessageInitShape<typeof HelloRequestSchema>, Greeting> {
+    return this.#stub.sayHelloTwice;
+  }
+
+  /**
+   * Collects names and greets them all at once.
+   *
+   * @generated from rpc greet.v1.Greeter.GreetAll
+   */
+  get greetAll(): BlockingStreamUnaryMultiCallable<MessageInitShape<typeof NameSchema>, Greeting> {
+    return this.#stub.greetAll;
+  }
+
+  /**
+   * Greets every name as it arrives.
+   *
+   * @generated from rpc greet.v1.Greeter.Chat
+   */
+  get chat(): BlockingStreamStreamMultiCallable<MessageInitShape<typeof NameSchema>, Greeting> {
+    return this.#stub.chat;
+  }
+
+  /**
+   * Use SayHello.
+   *
+   * @generated from rpc greet.v1.Greeter.OldHello
+   * @deprecated
+   */
+  get oldHello(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof HelloRequestSchema>, Empty> {
+    return this.#stub.oldHello;
+  }
+}
+
+/**
  * A service that is deprecated as a whole.
  *
  * @generated from service greet.v1.LegacyGreeter
@@ -175,5 +244,32 @@ export interface LegacyGreeterServicer {
  */
 export function addLegacyGreeterServicerToServer(servicer: globalThis.Partial<LegacyGreeterServicer>, server: Server): void {
   server.addService(LegacyGreeter, servicer);
+}
+
+/**
+ * A service that is deprecated as a whole.
+ *
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service greet.v1.LegacyGreeter
+ * @deprecated
+ */
+export class LegacyGreeterBlockingClient {
+  readonly #stub: BlockingMethods<typeof LegacyGreeter>;
+
+  /**
+   * Calls greet.v1.LegacyGreeter on `channel`, blocking (gRPC Python's `LegacyGreeterStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel: BlockingChannel) {
+    this.#stub = blockingMethods(LegacyGreeter, channel);
+  }
+
+  /**
+   * @generated from rpc greet.v1.LegacyGreeter.Hello
+   */
+  get hello(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof HelloRequestSchema>, Greeting> {
+    return this.#stub.hello;
+  }
 }
 

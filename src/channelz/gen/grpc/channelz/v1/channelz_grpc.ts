@@ -28,6 +28,8 @@ import { createClient } from "async-grpc";
 import type { GetChannelRequest, GetChannelRequestSchema, GetChannelResponse, GetChannelResponseSchema, GetServerRequest, GetServerRequestSchema, GetServerResponse, GetServerResponseSchema, GetServerSocketsRequest, GetServerSocketsRequestSchema, GetServerSocketsResponse, GetServerSocketsResponseSchema, GetServersRequest, GetServersRequestSchema, GetServersResponse, GetServersResponseSchema, GetSocketRequest, GetSocketRequestSchema, GetSocketResponse, GetSocketResponseSchema, GetSubchannelRequest, GetSubchannelRequestSchema, GetSubchannelResponse, GetSubchannelResponseSchema, GetTopChannelsRequest, GetTopChannelsRequestSchema, GetTopChannelsResponse, GetTopChannelsResponseSchema } from "./channelz_pb.js";
 import { Channelz } from "./channelz_pb.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { BlockingChannel, BlockingMethods, BlockingUnaryUnaryMultiCallable } from "async-grpc/compat";
+import { blockingMethods } from "async-grpc/compat";
 
 /**
  * Channelz is a service exposed by gRPC servers that provides detailed debug
@@ -175,5 +177,89 @@ export interface ChannelzServicer {
  */
 export function addChannelzServicerToServer(servicer: globalThis.Partial<ChannelzServicer>, server: Server): void {
   server.addService(Channelz, servicer);
+}
+
+/**
+ * Channelz is a service exposed by gRPC servers that provides detailed debug
+ * information.
+ *
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service grpc.channelz.v1.Channelz
+ */
+export class ChannelzBlockingClient {
+  readonly #stub: BlockingMethods<typeof Channelz>;
+
+  /**
+   * Calls grpc.channelz.v1.Channelz on `channel`, blocking (gRPC Python's `ChannelzStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel: BlockingChannel) {
+    this.#stub = blockingMethods(Channelz, channel);
+  }
+
+  /**
+   * Gets all root channels (i.e. channels the application has directly
+   * created). This does not include subchannels nor non-top level channels.
+   *
+   * @generated from rpc grpc.channelz.v1.Channelz.GetTopChannels
+   */
+  get getTopChannels(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof GetTopChannelsRequestSchema>, GetTopChannelsResponse> {
+    return this.#stub.getTopChannels;
+  }
+
+  /**
+   * Gets all servers that exist in the process.
+   *
+   * @generated from rpc grpc.channelz.v1.Channelz.GetServers
+   */
+  get getServers(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof GetServersRequestSchema>, GetServersResponse> {
+    return this.#stub.getServers;
+  }
+
+  /**
+   * Returns a single Server, or else a NOT_FOUND code.
+   *
+   * @generated from rpc grpc.channelz.v1.Channelz.GetServer
+   */
+  get getServer(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof GetServerRequestSchema>, GetServerResponse> {
+    return this.#stub.getServer;
+  }
+
+  /**
+   * Gets all server sockets that exist in the process.
+   *
+   * @generated from rpc grpc.channelz.v1.Channelz.GetServerSockets
+   */
+  get getServerSockets(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof GetServerSocketsRequestSchema>, GetServerSocketsResponse> {
+    return this.#stub.getServerSockets;
+  }
+
+  /**
+   * Returns a single Channel, or else a NOT_FOUND code.
+   *
+   * @generated from rpc grpc.channelz.v1.Channelz.GetChannel
+   */
+  get getChannel(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof GetChannelRequestSchema>, GetChannelResponse> {
+    return this.#stub.getChannel;
+  }
+
+  /**
+   * Returns a single Subchannel, or else a NOT_FOUND code.
+   *
+   * @generated from rpc grpc.channelz.v1.Channelz.GetSubchannel
+   */
+  get getSubchannel(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof GetSubchannelRequestSchema>, GetSubchannelResponse> {
+    return this.#stub.getSubchannel;
+  }
+
+  /**
+   * Returns a single Socket or else a NOT_FOUND code.
+   *
+   * @generated from rpc grpc.channelz.v1.Channelz.GetSocket
+   */
+  get getSocket(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof GetSocketRequestSchema>, GetSocketResponse> {
+    return this.#stub.getSocket;
+  }
 }
 

@@ -24,6 +24,8 @@ import { createClient } from "async-grpc";
 import type { HealthCheckRequest, HealthCheckRequestSchema, HealthCheckResponse, HealthCheckResponseSchema, HealthListRequest, HealthListRequestSchema, HealthListResponse, HealthListResponseSchema } from "./health_pb.js";
 import { Health } from "./health_pb.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { BlockingChannel, BlockingMethods, BlockingUnaryStreamMultiCallable, BlockingUnaryUnaryMultiCallable } from "async-grpc/compat";
+import { blockingMethods } from "async-grpc/compat";
 
 /**
  * Health is gRPC's mechanism for checking whether a server is able to handle
@@ -171,5 +173,85 @@ export interface HealthServicer {
  */
 export function addHealthServicerToServer(servicer: globalThis.Partial<HealthServicer>, server: Server): void {
   server.addService(Health, servicer);
+}
+
+/**
+ * Health is gRPC's mechanism for checking whether a server is able to handle
+ * RPCs. Its semantics are documented in
+ * https://github.com/grpc/grpc/blob/master/doc/health-checking.md.
+ *
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service grpc.health.v1.Health
+ */
+export class HealthBlockingClient {
+  readonly #stub: BlockingMethods<typeof Health>;
+
+  /**
+   * Calls grpc.health.v1.Health on `channel`, blocking (gRPC Python's `HealthStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel: BlockingChannel) {
+    this.#stub = blockingMethods(Health, channel);
+  }
+
+  /**
+   * Check gets the health of the specified service. If the requested service
+   * is unknown, the call will fail with status NOT_FOUND. If the caller does
+   * not specify a service name, the server should respond with its overall
+   * health status.
+   *
+   * Clients should set a deadline when calling Check, and can declare the
+   * server unhealthy if they do not receive a timely response.
+   *
+   * Check implementations should be idempotent and side effect free.
+   *
+   * @generated from rpc grpc.health.v1.Health.Check
+   */
+  get check(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof HealthCheckRequestSchema>, HealthCheckResponse> {
+    return this.#stub.check;
+  }
+
+  /**
+   * Performs a watch for the serving status of the requested service.
+   * The server will immediately send back a message indicating the current
+   * serving status.  It will then subsequently send a new message whenever
+   * the service's serving status changes.
+   *
+   * If the requested service is unknown when the call is received, the
+   * server will send a message setting the serving status to
+   * SERVICE_UNKNOWN but will *not* terminate the call.  If at some
+   * future point, the serving status of the service becomes known, the
+   * server will send a new message with the service's serving status.
+   *
+   * If the call terminates with status UNIMPLEMENTED, then clients
+   * should assume this method is not supported and should not retry the
+   * call.  If the call terminates with any other status (including OK),
+   * clients should retry the call with appropriate exponential backoff.
+   *
+   * @generated from rpc grpc.health.v1.Health.Watch
+   */
+  get watch(): BlockingUnaryStreamMultiCallable<MessageInitShape<typeof HealthCheckRequestSchema>, HealthCheckResponse> {
+    return this.#stub.watch;
+  }
+
+  /**
+   * List provides a non-atomic snapshot of the health of all the available
+   * services.
+   *
+   * The server may respond with a RESOURCE_EXHAUSTED error if too many services
+   * exist.
+   *
+   * Clients should set a deadline when calling List, and can declare the server
+   * unhealthy if they do not receive a timely response.
+   *
+   * Clients should keep in mind that the list of health services exposed by an
+   * application can change over the lifetime of the process.
+   *
+   * @generated from rpc grpc.health.v1.Health.List
+   */
+  get list(): BlockingUnaryUnaryMultiCallable<MessageInitShape<typeof HealthListRequestSchema>, HealthListResponse> {
+    return this.#stub.list;
+  }
 }
 

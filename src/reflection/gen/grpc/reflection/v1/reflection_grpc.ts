@@ -28,6 +28,8 @@ import { createClient } from "async-grpc";
 import type { ServerReflectionRequest, ServerReflectionRequestSchema, ServerReflectionResponse, ServerReflectionResponseSchema } from "./reflection_pb.js";
 import { ServerReflection } from "./reflection_pb.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { BlockingChannel, BlockingMethods, BlockingStreamStreamMultiCallable } from "async-grpc/compat";
+import { blockingMethods } from "async-grpc/compat";
 
 /**
  * @generated from service grpc.reflection.v1.ServerReflection
@@ -73,5 +75,32 @@ export interface ServerReflectionServicer {
  */
 export function addServerReflectionServicerToServer(servicer: globalThis.Partial<ServerReflectionServicer>, server: Server): void {
   server.addService(ServerReflection, servicer);
+}
+
+/**
+ * The blocking client: each call blocks the calling thread until it is done (see `BlockingChannel`).
+ *
+ * @generated from service grpc.reflection.v1.ServerReflection
+ */
+export class ServerReflectionBlockingClient {
+  readonly #stub: BlockingMethods<typeof ServerReflection>;
+
+  /**
+   * Calls grpc.reflection.v1.ServerReflection on `channel`, blocking (gRPC Python's `ServerReflectionStub(channel)` on a synchronous channel).
+   * The client does not own the channel: close the channel when done.
+   */
+  constructor(channel: BlockingChannel) {
+    this.#stub = blockingMethods(ServerReflection, channel);
+  }
+
+  /**
+   * The reflection service is structured as a bidirectional stream, ensuring
+   * all related requests go to a single server.
+   *
+   * @generated from rpc grpc.reflection.v1.ServerReflection.ServerReflectionInfo
+   */
+  get serverReflectionInfo(): BlockingStreamStreamMultiCallable<MessageInitShape<typeof ServerReflectionRequestSchema>, ServerReflectionResponse> {
+    return this.#stub.serverReflectionInfo;
+  }
 }
 
