@@ -9,7 +9,29 @@ export {
   type MetadataInit,
 } from "./wire/index.js";
 export { ConnectivityState, type ChannelOptions } from "./transport/index.js";
-export * from "./credentials/index.js";
+export {
+  ChannelCredentials,
+  sslChannelCredentials,
+  compositeChannelCredentials,
+  localChannelCredentials,
+  LocalConnectionType,
+  CallCredentials,
+  metadataCallCredentials,
+  accessTokenCallCredentials,
+  compositeCallCredentials,
+  ServerCredentials,
+  ServerCertificateConfiguration,
+  sslServerCredentials,
+  sslServerCertificateConfiguration,
+  dynamicSslServerCredentials,
+  localServerCredentials,
+  type Pem,
+  type KeyCertPair,
+  type KeyCertPairInit,
+  type AuthMetadataContext,
+  type AuthMetadataPlugin,
+  type AuthContext,
+} from "./credentials/index.js";
 export * from "./client/index.js";
 export * from "./server/index.js";
 export * from "./protos/index.js";

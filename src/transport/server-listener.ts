@@ -1,6 +1,7 @@
 import * as http2 from "node:http2";
 import type { Http2SecureServer, Http2Server, IncomingHttpHeaders, SecureServerOptions, ServerHttp2Session, ServerHttp2Stream } from "node:http2";
 import { isIP } from "node:net";
+import type { SecureContextOptions } from "node:tls";
 import { flowControlFrom } from "./flow-control.js";
 import type { ChannelOptions } from "./options.js";
 import { streamResetLimitsFrom } from "./rapid-reset.js";
@@ -13,6 +14,10 @@ export interface ListenerConfig {
   options: ChannelOptions;
   /** TLS settings for a secure port; ALPN is fixed to h2. */
   tls?: SecureServerOptions;
+  /** Asked before each new connection's TLS handshake: new certificates and CAs, or undefined to keep the current ones. */
+  refreshTls?: () => SecureContextOptions | undefined;
+  /** Decides whether to serve a connection just accepted (after its handshake); false closes it. */
+  admit?: (session: ServerHttp2Session) => boolean;
   onStream: StreamHandler;
 }
 
@@ -71,6 +76,14 @@ export class ServerListener {
     server.on("session", (session: ServerHttp2Session) => this.adopt(session, flow.connectionWindowBytes));
     server.on("sessionError", (err: Error) => trace("server", () => `session error: ${err.message}`));
     if (tls) (server as Http2SecureServer).on("tlsClientError", (err: Error) => trace("server", () => `TLS error: ${err.message}`));
+    const refresh = this.config.refreshTls;
+    if (tls && refresh) {
+      // Before Node's own listener wraps the socket in TLS with the current context.
+      server.prependListener("connection", () => {
+        const next = refresh();
+        if (next !== undefined) (server as Http2SecureServer).setSecureContext(next);
+      });
+    }
     return new Promise((resolve, reject) => {
       const onError = (err: Error) => reject(err);
       server.once("error", onError);
@@ -87,6 +100,11 @@ export class ServerListener {
   }
 
   private adopt(session: ServerHttp2Session, connectionWindow: number): void {
+    if (this.config.admit !== undefined && !this.config.admit(session)) {
+      trace("server", () => `connection from ${session.socket?.remoteAddress ?? "a unix socket"} refused by the port's credentials`);
+      session.destroy();
+      return;
+    }
     this.sessions.set(session, new ServerSession(session, this.policy));
     session.on("error", (err: Error) => trace("server", () => `session error: ${err.message}`));
     session.once("close", () => this.sessions.delete(session));
