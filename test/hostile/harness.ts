@@ -119,7 +119,8 @@ export interface RawOutcome {
 
 export interface RawCallOptions {
   path?: string;
-  headers?: http2.OutgoingHttpHeaders;
+  /** Added to (or replacing) the gRPC request headers; null leaves one out. */
+  headers?: Record<string, string | string[] | number | null>;
   /** Request body chunks; written in order. */
   body?: Buffer[];
   /** Half-close after the body (default true). */
@@ -139,10 +140,12 @@ export async function rawCall(port: number, o: RawCallOptions = {}): Promise<Raw
   session.on("error", (err) => (outcome.connectionError ??= err.message));
   session.on("goaway", (code) => (outcome.connectionError ??= `GOAWAY ${code}`));
   try {
-    const stream = session.request(
-      { ":method": "POST", ":path": o.path ?? "/testing.Echo/Unary", "content-type": "application/grpc", te: "trailers", ...o.headers },
-      { endStream: false },
-    );
+    const headers: http2.OutgoingHttpHeaders = { ":method": "POST", ":path": o.path ?? "/testing.Echo/Unary", "content-type": "application/grpc", te: "trailers" };
+    for (const [k, v] of Object.entries(o.headers ?? {})) {
+      if (v === null) delete headers[k];
+      else headers[k] = v;
+    }
+    const stream = session.request(headers, { endStream: false });
     const readStatus = (h: http2.IncomingHttpHeaders) => {
       if (h["grpc-status"] !== undefined) outcome.grpcStatus = Number(h["grpc-status"]);
       if (h["grpc-message"] !== undefined) outcome.grpcMessage = decodeURIComponent(String(h["grpc-message"]));
