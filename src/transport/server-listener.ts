@@ -3,7 +3,7 @@ import type { Http2SecureServer, Http2Server, IncomingHttpHeaders, SecureServerO
 import { isIP } from "node:net";
 import type { SecureContextOptions } from "node:tls";
 import { flowControlFrom } from "./flow-control.js";
-import type { ChannelOptions } from "./options.js";
+import { numberOption, OPT_SERVER_HANDSHAKE_TIMEOUT_MS, type ChannelOptions } from "./options.js";
 import { streamResetLimitsFrom } from "./rapid-reset.js";
 import { ServerSession, serverSessionPolicyFrom, type ServerSessionPolicy } from "./server-session.js";
 import { trace } from "./trace.js";
@@ -20,6 +20,9 @@ export interface ListenerConfig {
   admit?: (session: ServerHttp2Session) => boolean;
   onStream: StreamHandler;
 }
+
+/** gRPC core's server handshake timeout. */
+const DEFAULT_HANDSHAKE_TIMEOUT_MS = 120_000;
 
 /** A parsed server address: one or more host/port pairs, or a unix socket. */
 type BindTarget = { host: string; port: number } | { path: string };
@@ -68,7 +71,13 @@ export class ServerListener {
     const flow = flowControlFrom(options, true);
     const common = { settings: flow.settings, maxSessionMemory: flow.maxSessionMemoryMb, ...streamResetLimitsFrom(options) };
     const server = tls
-      ? http2.createSecureServer({ ...tls, ...common, allowHTTP1: false, ALPNProtocols: ["h2"] })
+      ? http2.createSecureServer({
+          ...tls,
+          ...common,
+          allowHTTP1: false,
+          ALPNProtocols: ["h2"],
+          handshakeTimeout: numberOption(options, OPT_SERVER_HANDSHAKE_TIMEOUT_MS, DEFAULT_HANDSHAKE_TIMEOUT_MS),
+        })
       : http2.createServer(common);
     server.on("stream", (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]) =>
       this.config.onStream(stream, headers, rawHeaders),
