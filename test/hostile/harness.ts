@@ -41,6 +41,19 @@ export async function withHeapBound(bound: number, body: (peak: () => void) => P
   assert.ok(growth < bound, `memory grew by ${(growth / MiB).toFixed(1)} MiB (bound ${(bound / MiB).toFixed(0)} MiB)`);
 }
 
+let mark = 0;
+
+/** Remembers the memory in use now (before each case). */
+export function markHeap(): void {
+  mark = used();
+}
+
+/** Asserts that memory in use grew by less than `bound` since `markHeap()` (after each case). */
+export function assertHeapSinceMark(bound = 16 * MiB): void {
+  const growth = used() - mark;
+  assert.ok(growth < bound, `memory grew by ${(growth / MiB).toFixed(1)} MiB over the case (bound ${(bound / MiB).toFixed(0)} MiB)`);
+}
+
 /** The server under attack: testing.Echo with the default limits (4 MiB receive). */
 export async function startTarget(config?: ServerConfig): Promise<{ server: Server; port: number; handled: { calls: number; messages: number } }> {
   const server = createServer(config);

@@ -12,7 +12,7 @@ import { rawClient, type RawPeer } from "../core/raw-h2.js";
 import { ca, server1 } from "../credentials/fixtures.js";
 import { Echo, EchoRequestSchema } from "../gen/testing/echo_pb.js";
 import { assertNoLeaks, eventually, sleep } from "../helpers.js";
-import { grpcFrame, MiB, normalCallSucceeds, rawCall, startTarget, withHeapBound } from "./harness.js";
+import { assertHeapSinceMark, markHeap, grpcFrame, MiB, normalCallSucceeds, rawCall, startTarget, withHeapBound } from "./harness.js";
 import { closedWithin, FRAME, grpcRequestBlock, headersFrames, rstStream, tcp } from "./raw-frames.js";
 
 const test = suite("hostile: connections");
@@ -28,7 +28,10 @@ test.after(async () => {
   await assertNoLeaks();
 });
 
+test.before.each(() => markHeap());
+
 test.after.each(async () => {
+  assertHeapSinceMark();
   await normalCallSucceeds(target.port);
 });
 

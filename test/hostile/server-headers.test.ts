@@ -7,7 +7,7 @@ import * as assert from "uvu/assert";
 import { StatusCode } from "../../src/index.js";
 import { EchoRequestSchema } from "../gen/testing/echo_pb.js";
 import { assertNoLeaks } from "../helpers.js";
-import { grpcFrame, KiB, MiB, normalCallSucceeds, rawCall, startTarget, withHeapBound, type RawOutcome } from "./harness.js";
+import { assertHeapSinceMark, markHeap, grpcFrame, KiB, MiB, normalCallSucceeds, rawCall, startTarget, withHeapBound, type RawOutcome } from "./harness.js";
 import { rawClient } from "../core/raw-h2.js";
 import { closedWithin, frame, FRAME, grpcRequestBlock, headersFrames, tcp } from "./raw-frames.js";
 
@@ -24,7 +24,10 @@ test.after(async () => {
   await assertNoLeaks();
 });
 
+test.before.each(() => markHeap());
+
 test.after.each(async () => {
+  assertHeapSinceMark();
   await normalCallSucceeds(target.port);
 });
 

@@ -8,7 +8,7 @@ import { EchoRequestSchema } from "../gen/testing/echo_pb.js";
 import { create } from "@bufbuild/protobuf";
 import { gzipSync } from "node:zlib";
 import { assertNoLeaks } from "../helpers.js";
-import { gzipZeros, grpcFrame, KiB, MiB, normalCallSucceeds, prefix, rawCall, startTarget, withHeapBound } from "./harness.js";
+import { assertHeapSinceMark, markHeap, gzipZeros, grpcFrame, KiB, MiB, normalCallSucceeds, prefix, rawCall, startTarget, withHeapBound } from "./harness.js";
 
 const test = suite("hostile: request messages");
 let target: Awaited<ReturnType<typeof startTarget>>;
@@ -23,7 +23,10 @@ test.after(async () => {
   await assertNoLeaks();
 });
 
+test.before.each(() => markHeap());
+
 test.after.each(async () => {
+  assertHeapSinceMark();
   await normalCallSucceeds(target.port);
 });
 
