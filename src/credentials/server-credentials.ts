@@ -1,5 +1,6 @@
 import type { SecureServerOptions, ServerHttp2Session } from "node:http2";
 import type { SecureContextOptions } from "node:tls";
+import { logError } from "../transport/index.js";
 import { localAuthContext, recordAuthContext, tlsAuthContext } from "./auth-context.js";
 import { toPem, type Pem } from "./channel-credentials.js";
 import { isLoopbackAddress, LocalConnectionType } from "./local-connection-type.js";
@@ -84,7 +85,7 @@ export function sslServerCertificateConfiguration(keyCertPairs: readonly KeyCert
  * the handshake of every new connection and returns a new configuration, or
  * undefined/null to keep the current one. New connections get the new certificate and
  * client-CA set; connections already open keep theirs. If it throws, the current
- * configuration stays (and the error is logged).
+ * configuration stays (and the error is logged, as gRPC core does).
  */
 export function dynamicSslServerCredentials(
   initialConfiguration: ServerCertificateConfiguration,
@@ -100,15 +101,16 @@ export function dynamicSslServerCredentials(
     try {
       next = fetchConfiguration();
     } catch (err) {
-      console.error("async-grpc: the certificate configuration fetcher failed; keeping the current certificates:", err);
+      logError("The certificate configuration fetcher failed; keeping the current certificates", err);
       return undefined;
     }
     if (next === undefined || next === null) return undefined;
     if (!(next instanceof ServerCertificateConfiguration)) {
-      console.error("async-grpc: the certificate configuration fetcher returned something else than sslServerCertificateConfiguration(); keeping the current certificates");
+      logError("The certificate configuration fetcher returned something other than sslServerCertificateConfiguration(); keeping the current certificates");
       return undefined;
     }
-    return next.context;
+    // Node keeps the previous client CAs when a new context names none: an empty list clears them.
+    return { ca: [], ...next.context };
   });
 }
 
