@@ -42,7 +42,7 @@ export const OPT_STREAM_RESET_BURST = "grpc-node.stream_reset_burst";
 /** Server: Node's rapid-reset defence, RST_STREAM frames per second once the burst is spent. */
 export const OPT_STREAM_RESET_RATE = "grpc-node.stream_reset_rate";
 
-/** Server: a TLS handshake not finished this long after the connection opened is abandoned (gRPC core's default: 120 s). */
+/** Server: a handshake (TLS, then the client's HTTP/2 preface and SETTINGS) not finished this long is abandoned (gRPC core's default: 120 s). */
 export const OPT_SERVER_HANDSHAKE_TIMEOUT_MS = "grpc.server_handshake_timeout_ms";
 
 /** Every option key the library reads; the README's options table lists the same keys. */

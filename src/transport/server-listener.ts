@@ -37,11 +37,13 @@ export class ServerListener {
   private readonly servers: (Http2Server | Http2SecureServer)[] = [];
   private readonly sessions = new Map<ServerHttp2Session, ServerSession>();
   private readonly policy: ServerSessionPolicy;
+  private readonly handshakeTimeoutMs: number;
   private closedCount = 0;
   private onAllClosed: (() => void) | undefined;
 
   private constructor(private readonly config: ListenerConfig) {
     this.policy = serverSessionPolicyFrom(config.options);
+    this.handshakeTimeoutMs = numberOption(config.options, OPT_SERVER_HANDSHAKE_TIMEOUT_MS, DEFAULT_HANDSHAKE_TIMEOUT_MS);
   }
 
   /** Binds `address` (gRPC form: `host:port`, `[v6]:port`, `unix:path`) and resolves the bound port. */
@@ -76,7 +78,7 @@ export class ServerListener {
           ...common,
           allowHTTP1: false,
           ALPNProtocols: ["h2"],
-          handshakeTimeout: numberOption(options, OPT_SERVER_HANDSHAKE_TIMEOUT_MS, DEFAULT_HANDSHAKE_TIMEOUT_MS),
+          handshakeTimeout: this.handshakeTimeoutMs,
         })
       : http2.createServer(common);
     server.on("stream", (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]) =>
@@ -115,6 +117,18 @@ export class ServerListener {
       return;
     }
     this.sessions.set(session, new ServerSession(session, this.policy));
+    // The HTTP/2 handshake too: a client that never sends its preface and SETTINGS
+    // (a silent or slow connection, TLS or not) is dropped, as gRPC core does.
+    // Node emits 'session' before it reads anything from the connection, so the
+    // client's SETTINGS are still to come.
+    const timer = setTimeout(() => {
+      trace("server", () => `no HTTP/2 SETTINGS from the client within ${this.handshakeTimeoutMs} ms: closing the connection`);
+      session.destroy();
+    }, this.handshakeTimeoutMs);
+    timer.unref();
+    const clear = () => clearTimeout(timer);
+    session.once("remoteSettings", clear);
+    session.once("close", clear);
     session.on("error", (err: Error) => trace("server", () => `session error: ${err.message}`));
     session.once("close", () => this.sessions.delete(session));
     const setWindow = () => {

@@ -130,6 +130,25 @@ test("a slow TLS handshake that never finishes: other clients are served, and th
   await server.stop(null);
 });
 
+test("silent plaintext connections, or a preface without SETTINGS: dropped after grpc.server_handshake_timeout_ms, others served", async () => {
+  const quick = await startTarget({ options: { "grpc.server_handshake_timeout_ms": 300 } });
+  const silent = await tcp(quick.port);
+  const prefaceOnly = await tcp(quick.port);
+  prefaceOnly.write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+  await normalCallSucceeds(quick.port);
+  assert.ok(await closedWithin(silent, 5000), "the silent connection was dropped");
+  assert.ok(await closedWithin(prefaceOnly, 5000), "the preface-only connection was dropped");
+  silent.destroy();
+  prefaceOnly.destroy();
+  // A connection that did its handshake and then went quiet is not a handshake problem.
+  const idle = await rawClient(quick.port);
+  await idle.until((p) => p.of(FRAME.SETTINGS).length > 0, "SETTINGS");
+  await sleep(600);
+  assert.not.ok(idle.closed, "an idle connection after its handshake stays");
+  idle.close();
+  await quick.server.stop(null);
+});
+
 test("a TLS client that is not speaking TLS: the connection is closed", async () => {
   const server = createServer();
   server.addService(Echo, { async unary(req) { return { message: req.message }; } });
