@@ -12,6 +12,8 @@
  */
 import { create } from "@bufbuild/protobuf";
 import {
+  accessTokenCallCredentials,
+  compositeChannelCredentials,
   createClient,
   EOF,
   insecureChannel,
@@ -34,7 +36,7 @@ import {
 import { TestService, UnimplementedService } from "./gen/grpc/testing/test_pb.js";
 import type { CaseName } from "./lib/cases.js";
 import { hostPort, parseClientFlags, type ClientConfig } from "./lib/flags.js";
-import { readPem, testCaFile } from "./lib/paths.js";
+import { clientCertFile, clientKeyFile, readPem, testCaFile } from "./lib/paths.js";
 import {
   CANCEL_AFTER_FIRST_RESPONSE_SIZES,
   CLIENT_COMPRESSED_STREAMING_SIZES,
@@ -57,6 +59,7 @@ import {
   STATUS_MESSAGE,
   TIMEOUT_ON_SLEEPING_SERVER_PAYLOAD,
   TIMEOUT_ON_SLEEPING_SERVER_TIMEOUT_MS,
+  TEST_CLIENT_COMMON_NAME,
   check,
   checkBytes,
   checkEqual,
@@ -92,13 +95,16 @@ class Stubs {
       override === undefined
         ? {}
         : { "grpc.default_authority": override, ...(config.useTls ? { "grpc.ssl_target_name_override": override } : {}) };
-    this.channel = config.useTls
-      ? secureChannel(
-          target,
-          sslChannelCredentials(config.useTestCa ? readPem(testCaFile(), "test CA") : undefined),
-          { options },
-        )
-      : insecureChannel(target, { options });
+    if (config.useTls) {
+      const ca = config.useTestCa ? readPem(testCaFile(), "test CA") : undefined;
+      let credentials = config.useClientCert
+        ? sslChannelCredentials(ca, readPem(clientKeyFile(), "client key"), readPem(clientCertFile(), "client certificate"))
+        : sslChannelCredentials(ca);
+      if (config.bearerToken !== undefined) credentials = compositeChannelCredentials(credentials, accessTokenCallCredentials(config.bearerToken));
+      this.channel = secureChannel(target, credentials, { options });
+    } else {
+      this.channel = insecureChannel(target, { options });
+    }
     this.testService = createClient(TestService, this.channel);
   }
 
@@ -231,6 +237,20 @@ function checkEchoed(initial: Metadata, trailing: Metadata, what: string): void 
 type Case = (stubs: Stubs) => Promise<void>;
 
 const cases: Record<CaseName, Case> = {
+  async mtls_token(stubs) {
+    const { testService } = stubs;
+    check(stubs.config.useClientCert && stubs.config.bearerToken !== undefined, "mtls_token needs --use_tls --use_client_cert --bearer_token");
+    const response = await succeeded(testService.unaryCall({ fillUsername: true }), "UnaryCall with client certificate and token");
+    check(response.username === TEST_CLIENT_COMMON_NAME, `UnaryCall: username ${JSON.stringify(response.username)}, expected ${JSON.stringify(TEST_CLIENT_COMMON_NAME)}`);
+    const withoutToken = new Stubs({ ...stubs.config, bearerToken: undefined });
+    try {
+      const err = await failure(withoutToken.testService.unaryCall({ fillUsername: true }), "UnaryCall without the token");
+      check(err.code === Code.UNAUTHENTICATED, `UnaryCall without the token: ${codeName(err.code)} (${err.details}), expected UNAUTHENTICATED`);
+    } finally {
+      await withoutToken.close();
+    }
+  },
+
   async empty_unary({ testService }) {
     const response = await succeeded(testService.emptyCall({}), "EmptyCall");
     check(response !== undefined && response !== null, "EmptyCall: response is null");

@@ -14,6 +14,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   createServer,
+  RpcError,
   sslServerCredentials,
   StatusCode,
   type ServiceImplementation,
@@ -30,7 +31,7 @@ import {
 import { TestService } from "./gen/grpc/testing/test_pb.js";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { hostPort, parseServerFlags, type ServerConfig } from "./lib/flags.js";
-import { readPem, serverCertFile, serverKeyFile } from "./lib/paths.js";
+import { readPem, serverCertFile, serverKeyFile, testCaFile } from "./lib/paths.js";
 import { ECHO_INITIAL_KEY, ECHO_TRAILING_KEY, intervalMs, payload, requestedStatus } from "./lib/interop.js";
 
 type Context = ServicerContext<unknown, unknown>;
@@ -124,7 +125,9 @@ const testService: ServiceImplementation<typeof TestService> = {
     echoStatus(request, context);
     checkResponseType(request.responseType, context);
     checkExpectedCompression(request.expectCompressed, context);
-    return { payload: payload(request.responseSize) };
+    // mtls_token (not from the descriptions): the verified client certificate's common name.
+    const username = request.fillUsername ? (context.authContext()["x509_common_name"]?.[0]?.toString() ?? "") : "";
+    return { payload: payload(request.responseSize), username };
   },
 
   async cacheableUnaryCall(_request, context) {
@@ -183,7 +186,22 @@ async function main(): Promise<void> {
     process.stderr.write(`usage error: ${(err as Error).message}\n`);
     process.exit(2);
   }
-  const server = createServer();
+  const token = config.bearerToken;
+  const server = createServer({
+    interceptors:
+      token === undefined
+        ? []
+        : [
+            {
+              async interceptService(continuation, details) {
+                if (details.invocationMetadata.get("authorization") !== `Bearer ${token}`) {
+                  throw new RpcError(StatusCode.UNAUTHENTICATED, "missing or wrong bearer token");
+                }
+                return continuation(details);
+              },
+            },
+          ],
+  });
   server.addService(TestService, testService);
   const address = hostPort(config.host, config.port);
   let port: number;
@@ -196,7 +214,7 @@ async function main(): Promise<void> {
               privateKey: readPem(serverKeyFile(), "server key"),
               certificateChain: readPem(serverCertFile(), "server certificate"),
             },
-          ]),
+          ], config.requireClientAuth ? readPem(testCaFile(), "test CA") : undefined, config.requireClientAuth),
         )
       : await server.addInsecurePort(address);
     await server.start();
@@ -205,7 +223,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   process.stdout.write(
-    `async-grpc interop server listening on ${hostPort(config.host, port)} (${config.useTls ? "tls" : "plaintext"})\n`,
+    `async-grpc interop server listening on ${hostPort(config.host, port)} (${config.useTls ? (config.requireClientAuth ? "mtls" : "tls") : "plaintext"})\n`,
   );
   const stop = () => {
     void server.stop(0).finally(() => process.exit(0));

@@ -1,11 +1,12 @@
 /**
  * `npm run conformance`: pits every interop server in IMPLEMENTATIONS against every
- * interop client in it, for every case, plaintext and TLS, and prints one row per run
- * and a summary (`K skipped`, then `N passed, M failed`). Exit code 1 if any failed.
+ * interop client in it, for every case, plaintext, TLS and mutual TLS with a bearer
+ * token (a subset of the cases), and prints one row per run and a summary
+ * (`K skipped`, then `N passed, M failed`). Exit code 1 if any failed.
  *
  *   node dist/conformance/run.js [--peers a,b] [--servers a,b] [--clients a,b]
- *                                [--cases a,b] [--tls both|on|off] [--timeout SECONDS]
- *                                [--jobs N]
+ *                                [--cases a,b] [--tls all|both|on|off|mtls]
+ *                                [--timeout SECONDS] [--jobs N]
  *
  * Each server runs as its own process on a free loopback port; the runner waits until
  * it accepts connections, runs the clients against it (one process per case, each with
@@ -16,7 +17,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import net from "node:net";
 import { join } from "node:path";
-import { CASES, isCaseName, type CaseName } from "./lib/cases.js";
+import { CASES, isCaseName, MTLS_ONLY_CASES, type CaseName } from "./lib/cases.js";
 import { FlagError, parseFlags } from "./lib/flags.js";
 import { CONFORMANCE_DIR, REPO_ROOT } from "./lib/paths.js";
 
@@ -106,6 +107,30 @@ const CASE_FLAGS: Partial<Record<CaseName, readonly string[]>> = {
   long_lived_channel: ["--soak_iterations=3", "--iteration_interval=0.5"],
 };
 
+/**
+ * How a server is secured: plaintext, TLS, or "mtls": TLS where the server requires a
+ * client certificate from the test CA and the bearer token MTLS_TOKEN on every call
+ * (call credentials), and clients present both.
+ */
+type Security = "plaintext" | "tls" | "mtls";
+const MTLS_TOKEN = "async-grpc-interop-token";
+
+/** The cases run under mtls: the call kinds, metadata and status beside the token, and mtls_token. */
+const MTLS_CASES: readonly CaseName[] = [
+  "empty_unary",
+  "large_unary",
+  "client_streaming",
+  "server_streaming",
+  "ping_pong",
+  "custom_metadata",
+  "status_code_and_message",
+  "mtls_token",
+];
+
+function casesFor(security: Security, cases: readonly CaseName[]): CaseName[] {
+  return security === "mtls" ? cases.filter((c) => MTLS_CASES.includes(c)) : cases.filter((c) => !MTLS_ONLY_CASES.includes(c));
+}
+
 // ---------------------------------------------------------------------------
 // Options
 
@@ -113,7 +138,7 @@ interface Options {
   servers: Implementation[];
   clients: Implementation[];
   cases: CaseName[];
-  tls: boolean[];
+  security: Security[];
   timeoutMs: number;
   jobs: number;
 }
@@ -124,7 +149,8 @@ const USAGE = `usage: node dist/conformance/run.js [options]
   --servers a,b     implementations to use as servers (default: --peers)
   --clients a,b     implementations to use as clients (default: --peers)
   --cases a,b       cases to run (default: all ${CASES.length})
-  --tls both|on|off plaintext, TLS or both (default: both)
+  --tls MODE        all (plaintext, TLS, mTLS + token), both (plaintext and TLS), on (TLS),
+                    off (plaintext) or mtls (default: all)
   --timeout S       per-case timeout in seconds (default: 20)
   --jobs N          clients run at once against a server (default: 2)`;
 
@@ -166,8 +192,10 @@ function parseOptions(argv: readonly string[], notes: string[], failures: Row[])
   const cases = list(f.cases) ?? [...CASES];
   for (const c of cases) if (!isCaseName(c)) throw new FlagError(`unknown case ${JSON.stringify(c)}`);
 
-  const tls = { both: [false, true], on: [true], off: [false] }[f.tls ?? "both"];
-  if (!tls) throw new FlagError(`--tls must be both, on or off`);
+  const security = ({ all: ["plaintext", "tls", "mtls"], both: ["plaintext", "tls"], on: ["tls"], off: ["plaintext"], mtls: ["mtls"] } as Record<string, Security[]>)[
+    f.tls ?? "all"
+  ];
+  if (!security) throw new FlagError(`--tls must be all, both, on, off or mtls`);
   const timeoutMs = Number(f.timeout ?? "20") * 1000;
   const jobs = Number(f.jobs ?? "2");
   if (!(timeoutMs > 0)) throw new FlagError("--timeout must be a positive number of seconds");
@@ -177,7 +205,7 @@ function parseOptions(argv: readonly string[], notes: string[], failures: Row[])
     servers: pick(list(f.servers)),
     clients: pick(list(f.clients)),
     cases: cases as CaseName[],
-    tls,
+    security,
     timeoutMs,
     jobs,
   };
@@ -306,11 +334,13 @@ async function runClient(
   client: Implementation,
   testCase: CaseName,
   port: number,
-  tls: boolean,
+  security: Security,
   timeoutMs: number,
 ): Promise<{ result: Result; reason: string; output: string[] }> {
+  const tls = security !== "plaintext";
   const flags = [`--server_host=127.0.0.1`, `--server_port=${port}`, `--test_case=${testCase}`, `--use_tls=${tls}`];
   if (tls) flags.push("--use_test_ca=true", "--server_host_override=foo.test.google.fr");
+  if (security === "mtls") flags.push("--use_client_cert=true", `--bearer_token=${MTLS_TOKEN}`);
   flags.push(...(CASE_FLAGS[testCase] ?? []));
   const child = start([...client.client, ...flags], { INTEROP_CLIENT_TIMEOUT_S: String(timeoutMs / 1000) });
   const output = new OutputTail(child.stdout, child.stderr);
@@ -378,8 +408,8 @@ class Table {
   }
 }
 
-async function runServer(server: Implementation, tls: boolean, options: Options, table: Table): Promise<void> {
-  const tlsName = tls ? "tls" : "plaintext";
+async function runServer(server: Implementation, security: Security, options: Options, table: Table): Promise<void> {
+  const tlsName = security;
   const row = (client: Implementation, testCase: CaseName, result: Result, reason: string): Row => ({
     server: server.name,
     client: client.name,
@@ -388,11 +418,13 @@ async function runServer(server: Implementation, tls: boolean, options: Options,
     result,
     reason,
   });
-  const pairs = options.clients.flatMap((client) => options.cases.map((testCase) => ({ client, testCase })));
+  const pairs = options.clients.flatMap((client) => casesFor(security, options.cases).map((testCase) => ({ client, testCase })));
   if (pairs.length === 0) return;
 
   const port = await freePort();
-  const child = start([...server.server, `--port=${port}`, `--use_tls=${tls}`]);
+  const serverFlags = [`--port=${port}`, `--use_tls=${security !== "plaintext"}`];
+  if (security === "mtls") serverFlags.push("--require_client_auth=true", `--bearer_token=${MTLS_TOKEN}`);
+  const child = start([...server.server, ...serverFlags]);
   const output = new OutputTail(child.stdout, child.stderr);
   try {
     const notListening = await waitUntilListening(child, port, output);
@@ -404,7 +436,7 @@ async function runServer(server: Implementation, tls: boolean, options: Options,
         return row(client, testCase, "FAIL", `server died (${child.exitCode ?? child.signalCode}): ${output.lines.at(-1) ?? ""}`);
       }
       const began = Date.now();
-      const { result, reason, output: clientOutput } = await runClient(client, testCase, port, tls, options.timeoutMs);
+      const { result, reason, output: clientOutput } = await runClient(client, testCase, port, security, options.timeoutMs);
       return { ...row(client, testCase, result, reason), ms: Date.now() - began, output: clientOutput };
     });
     await pool(tasks, options.jobs, (r) => table.add(r));
@@ -431,7 +463,7 @@ async function main(): Promise<number> {
   table.header();
   for (const row of unavailable) table.add(row);
   for (const server of options.servers) {
-    for (const tls of options.tls) await runServer(server, tls, options, table);
+    for (const security of options.security) await runServer(server, security, options, table);
   }
 
   const failures = table.rows.filter((r) => r.result === "FAIL" && r.output && r.output.length > 0);

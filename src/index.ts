@@ -28,7 +28,29 @@ export {
   type ConnectionObserver,
   type CallObserver,
 } from "./transport/index.js";
-export * from "./credentials/index.js";
+export {
+  ChannelCredentials,
+  sslChannelCredentials,
+  compositeChannelCredentials,
+  localChannelCredentials,
+  LocalConnectionType,
+  CallCredentials,
+  metadataCallCredentials,
+  accessTokenCallCredentials,
+  compositeCallCredentials,
+  ServerCredentials,
+  ServerCertificateConfiguration,
+  sslServerCredentials,
+  sslServerCertificateConfiguration,
+  dynamicSslServerCredentials,
+  localServerCredentials,
+  type Pem,
+  type KeyCertPair,
+  type KeyCertPairInit,
+  type AuthMetadataContext,
+  type AuthMetadataPlugin,
+  type AuthContext,
+} from "./credentials/index.js";
 export * from "./client/index.js";
 export * from "./server/index.js";
 export * from "./protos/index.js";

@@ -4,7 +4,8 @@
  * client (ours and the peers) accepts exactly these names for --test_case, and answers
  * any other name with the list below and exit code 2; every server implements the
  * server features they need. The last four are the descriptions' soak and
- * experimental cases (lib/soak.ts, conformance/README.md).
+ * experimental cases (lib/soak.ts, conformance/README.md); `mtls_token` is ours
+ * (MTLS_ONLY_CASES).
  */
 export const CASES = [
   "empty_unary",
@@ -29,7 +30,17 @@ export const CASES = [
   "channel_soak",
   "long_lived_channel",
   "concurrent_large_unary",
+  "mtls_token",
 ] as const;
+
+/**
+ * Not from the descriptions: cases for the mutual-TLS + bearer-token runs only (the
+ * runner's "mtls" mode, where servers require a client certificate and the token).
+ * `mtls_token`: UnaryCall with fill_username on a channel with the client certificate
+ * and the token must answer the certificate's common name as username; the same call
+ * without the token must fail with UNAUTHENTICATED.
+ */
+export const MTLS_ONLY_CASES: readonly CaseName[] = ["mtls_token"];
 
 export type CaseName = (typeof CASES)[number];
 

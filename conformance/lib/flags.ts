@@ -102,6 +102,8 @@ export const CLIENT_FLAGS = {
   test_case: "string",
   use_tls: "boolean",
   use_test_ca: "boolean",
+  use_client_cert: "boolean",
+  bearer_token: "string",
   soak_iterations: "string",
   soak_max_failures: "string",
   soak_per_iteration_max_acceptable_latency_ms: "string",
@@ -122,6 +124,8 @@ export const SERVER_FLAGS = {
   port: "string",
   use_tls: "boolean",
   host: "string",
+  require_client_auth: "boolean",
+  bearer_token: "string",
 } as const satisfies FlagSpec;
 
 /** rpc_soak and channel_soak (lib/soak.ts). */
@@ -157,6 +161,10 @@ export interface ClientConfig {
   testCase: CaseName;
   useTls: boolean;
   useTestCa: boolean;
+  /** --use_client_cert (not standard): present the test client certificate (mutual TLS). */
+  useClientCert: boolean;
+  /** --bearer_token=T (not standard): send `authorization: Bearer T` with every call (call credentials). */
+  bearerToken: string | undefined;
   soak: SoakConfig;
   longLivedChannel: LongLivedChannelConfig;
   /** --concurrent_large_unary_calls: calls concurrent_large_unary starts at once. Default 1000. */
@@ -180,6 +188,8 @@ export function parseClientFlags(argv: readonly string[]): ClientConfig {
     testCase: f.test_case,
     useTls: f.use_tls ?? false,
     useTestCa: f.use_test_ca ?? false,
+    useClientCert: f.use_client_cert ?? false,
+    bearerToken: f.bearer_token || undefined,
     soak: {
       iterations,
       maxFailures: parseCount("soak_max_failures", f.soak_max_failures, 0),
@@ -207,6 +217,10 @@ export interface ServerConfig {
   host: string;
   port: number;
   useTls: boolean;
+  /** --require_client_auth (not standard, with --use_tls): refuse clients without a certificate from the test CA. */
+  requireClientAuth: boolean;
+  /** --bearer_token=T (not standard): refuse calls without `authorization: Bearer T` (UNAUTHENTICATED). */
+  bearerToken: string | undefined;
 }
 
 export function parseServerFlags(argv: readonly string[]): ServerConfig {
@@ -215,6 +229,8 @@ export function parseServerFlags(argv: readonly string[]): ServerConfig {
     host: f.host ?? "127.0.0.1",
     port: parsePort("port", f.port ?? "8080"),
     useTls: f.use_tls ?? false,
+    requireClientAuth: f.require_client_auth ?? false,
+    bearerToken: f.bearer_token || undefined,
   };
 }
 

@@ -22,6 +22,7 @@ export const Code = {
   INVALID_ARGUMENT: 3,
   DEADLINE_EXCEEDED: 4,
   UNIMPLEMENTED: 12,
+  UNAUTHENTICATED: 16,
 } as const;
 
 const CODE_NAMES = new Map<number, string>(
@@ -44,6 +45,9 @@ const CODE_NAMES = new Map<number, string>(
 export function codeName(code: number | undefined): string {
   return code === undefined ? "no status" : `${CODE_NAMES.get(code) ?? "code"} (${code})`;
 }
+
+/** The common name of conformance/certs/client1.pem: mtls_token's expected username. */
+export const TEST_CLIENT_COMMON_NAME = "async-grpc interop test client";
 
 export const LARGE_REQUEST_SIZE = 271828;
 export const LARGE_RESPONSE_SIZE = 314159;

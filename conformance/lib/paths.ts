@@ -25,6 +25,16 @@ export function serverKeyFile(): string {
   return process.env["GRPC_TEST_SERVER_KEY"] || join(CERTS_DIR, "server1.key");
 }
 
+/** The client certificate presented with --use_client_cert: $GRPC_TEST_CLIENT_CERT, else conformance/certs/client1.pem. */
+export function clientCertFile(): string {
+  return process.env["GRPC_TEST_CLIENT_CERT"] || join(CERTS_DIR, "client1.pem");
+}
+
+/** Its private key: $GRPC_TEST_CLIENT_KEY, else conformance/certs/client1.key. */
+export function clientKeyFile(): string {
+  return process.env["GRPC_TEST_CLIENT_KEY"] || join(CERTS_DIR, "client1.key");
+}
+
 export function readPem(file: string, what: string): Buffer {
   if (!existsSync(file)) throw new Error(`${what} not found: ${file}`);
   return readFileSync(file);

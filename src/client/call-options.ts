@@ -1,3 +1,4 @@
+import type { CallCredentials } from "../credentials/index.js";
 import type { MetadataInit } from "../wire/index.js";
 
 /**
@@ -15,6 +16,11 @@ export interface CallOptions {
   waitForReady?: boolean;
   /** Message compression for this call's requests: "identity", "gzip" or "deflate". */
   compression?: string;
+  /**
+   * Call credentials for this call only, run after the channel's (gRPC Python's
+   * `credentials=`); refused with UNAUTHENTICATED on a plaintext channel.
+   */
+  credentials?: CallCredentials;
 }
 
 /** How a method's messages become bytes and back; both default to raw bytes. */

@@ -1,4 +1,3 @@
-import type { SecureClientSessionOptions } from "node:http2";
 import {
   ClientConnection,
   ConnectivityState,
@@ -14,7 +13,6 @@ import {
   OPT_MAX_SEND_MESSAGE_LENGTH,
   OPT_PRIMARY_USER_AGENT,
   OPT_SECONDARY_USER_AGENT,
-  OPT_SSL_TARGET_NAME_OVERRIDE,
   instrumented,
   observeChannel,
   reportUnknownOptions,
@@ -25,9 +23,9 @@ import {
 } from "../transport/index.js";
 import { getCompressor, StatusCode, type Compressor } from "../wire/index.js";
 import { VERSION } from "../version.js";
-import type { ChannelCredentials } from "../credentials/index.js";
+import type { CallCredentials, ChannelCredentials } from "../credentials/index.js";
 import { isIP } from "node:net";
-import { checkServerIdentity } from "node:tls";
+import { channelSecurity, type TransportSecurity } from "./channel-security.js";
 import type { MethodSerializers } from "./call-options.js";
 import type { CallHost, ClientCall } from "./client-call.js";
 import {
@@ -54,14 +52,6 @@ export interface ChannelConfig {
   interceptors?: readonly ClientInterceptor[];
 }
 
-/** @internal How the credentials layer configures a channel's transport. */
-export interface TransportSecurity {
-  secure: boolean;
-  tls?: SecureClientSessionOptions;
-  /** Overrides the `:authority` (e.g. from grpc.ssl_target_name_override). */
-  authority?: string;
-}
-
 type AnyCall = ClientCall<never, never>;
 const COMPRESSION_BY_NUMBER: Record<string, string> = { "0": "identity", "1": "deflate", "2": "gzip" };
 
@@ -81,6 +71,8 @@ export class Channel implements CallHost {
   readonly retryBufferBytes: number;
   /** @internal The channel's instrumentation (channelz, metrics), if a plugin observes it. */
   readonly observer: ChannelObserver | undefined;
+  readonly callCredentials: CallCredentials | undefined;
+  readonly callCredentialsAllowed: boolean;
   private readonly connection: ClientConnection;
   private readonly active = new Set<AnyCall>();
   private pending: AnyCall[] = [];
@@ -95,6 +87,8 @@ export class Channel implements CallHost {
     this.interceptors = config.interceptors ?? [];
     const parsed = parseTarget(target);
     this.scheme = security.secure ? "https" : "http";
+    this.callCredentials = security.callCredentials;
+    this.callCredentialsAllowed = security.callCredentialsAllowed === true;
     this.authority = stringOption(options, OPT_DEFAULT_AUTHORITY) ?? security.authority ?? parsed.authority;
     this.userAgent = [stringOption(options, OPT_PRIMARY_USER_AGENT), `grpc-node-async/${VERSION}`, stringOption(options, OPT_SECONDARY_USER_AGENT)]
       .filter((s) => s !== undefined && s !== "")
@@ -271,21 +265,14 @@ function addressName(address: SocketAddress): string {
 }
 
 /**
- * A TLS channel (gRPC Python `grpc.aio.secure_channel()`). The option
- * `grpc.ssl_target_name_override` names the host the server certificate must match
- * (and the `:authority`), for tests against certificates issued to another name.
+ * A channel secured by `credentials` (gRPC Python `grpc.aio.secure_channel()`): TLS
+ * from `sslChannelCredentials()`, or local-only from `localChannelCredentials()`,
+ * with their call credentials. The option `grpc.ssl_target_name_override` names the
+ * host the server certificate must match (and the `:authority`), for tests against
+ * certificates issued to another name.
  */
 export function secureChannel(target: string, credentials: ChannelCredentials, config?: ChannelConfig): Channel {
-  const options = config?.options ?? {};
-  const override = stringOption(options, OPT_SSL_TARGET_NAME_OVERRIDE);
-  const parsed = parseTarget(target);
-  const host = "host" in parsed.address ? parsed.address.host : "localhost";
-  const tls = { ...credentials.tls, servername: override ?? (isIP(host) ? undefined : host) };
-  if (override !== undefined) {
-    // Node checks the certificate against `servername`, which carries the override.
-    tls.checkServerIdentity = (_host: string, cert) => checkServerIdentity(override, cert);
-  }
-  return new Channel(target, config, { secure: true, tls, authority: override });
+  return new Channel(target, config, channelSecurity(target, credentials, config?.options ?? {}));
 }
 
 /** A channel without transport security (gRPC Python `grpc.aio.insecure_channel()`). */

@@ -32,12 +32,14 @@ import {
   StatusCode,
   type Compressor,
 } from "../wire/index.js";
+import type { CallCredentials } from "../credentials/index.js";
+import { applyCallCredentials, callCredentialsFor, withCredentialMetadata, type CallCredentialsHost } from "./apply-call-credentials.js";
 import type { CallOptions } from "./call-options.js";
 import { resolveDeadline } from "./deadline.js";
 import type { ClientInterceptor } from "./interceptor.js";
 
 /** What a call needs from its channel. */
-export interface CallHost {
+export interface CallHost extends CallCredentialsHost {
   readonly scheme: "http" | "https";
   readonly authority: string;
   readonly userAgent: string;
@@ -107,7 +109,8 @@ export abstract class ClientCall<Req, Res> {
   private timer: DeadlineTimer | undefined;
   private readonly signal: AbortSignal | undefined;
   private abortListener: (() => void) | undefined;
-  private readonly metadata: Metadata | undefined;
+  private metadata: Metadata | undefined;
+  private readonly credentials: CallCredentials | undefined;
   private readonly compressor: Compressor | undefined;
   private finishWaiters: (() => void)[] | undefined;
   private headerWaiters: (() => void)[] | undefined;
@@ -147,6 +150,7 @@ export abstract class ClientCall<Req, Res> {
     this.writer = new MessageWriter(this, host.retryBufferBytes);
     this.signal = options?.signal;
     this.observer = host.observer?.onCallStarted?.(method.path);
+    this.credentials = callCredentialsFor(host, options?.credentials);
   }
 
   /** Called by the multi-callable once the subclass is constructed. */
@@ -171,7 +175,23 @@ export abstract class ClientCall<Req, Res> {
       }
       this.timer = new DeadlineTimer(this.deadline, () => this.abort(StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded"));
     }
-    this.host.startCall(this as unknown as ClientCall<never, never>);
+    if (this.credentials === undefined) this.host.startCall(this as unknown as ClientCall<never, never>);
+    else this.authorize(this.credentials);
+  }
+
+  /** Runs the call credentials first; their metadata joins the call's, or the call fails unsent. */
+  private authorize(credentials: CallCredentials): void {
+    applyCallCredentials(
+      this.host,
+      credentials,
+      this.method.path,
+      this,
+      (metadata) => {
+        this.metadata = withCredentialMetadata(this.metadata, metadata);
+        this.host.startCall(this as unknown as ClientCall<never, never>);
+      },
+      (code, details, cause) => this.finish(code, details, cause),
+    );
   }
 
   // ---- transport side -------------------------------------------------------

@@ -1,4 +1,5 @@
-export { Channel, insecureChannel, secureChannel, type ChannelConfig, type TransportSecurity } from "./channel.js";
+export { Channel, insecureChannel, secureChannel, type ChannelConfig } from "./channel.js";
+export type { TransportSecurity } from "./channel-security.js";
 export type { CallOptions, MethodSerializers } from "./call-options.js";
 export { type WriteOptions } from "./client-call.js";
 export { UnaryUnaryCall, UnaryStreamCall, StreamUnaryCall, StreamStreamCall } from "./calls.js";

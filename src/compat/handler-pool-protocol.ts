@@ -27,6 +27,10 @@ export interface TaskStart {
   deadline: number | undefined;
   method: string;
   peer: string;
+  /** The server context's authContext(), peerIdentities() and peerIdentityKey(), as they were. */
+  auth: Record<string, Uint8Array[]>;
+  peerIdentities: Uint8Array[] | undefined;
+  peerIdentityKey: string | undefined;
 }
 
 export type ToThread =

@@ -89,6 +89,9 @@ export class HandlerPool {
       deadline: context.deadline,
       method: context.method(),
       peer: context.peer(),
+      auth: Object.fromEntries(Object.entries(context.authContext()).map(([k, v]) => [k, [...v]])),
+      peerIdentities: context.peerIdentities(),
+      peerIdentityKey: context.peerIdentityKey(),
     };
     const task = new Task(start, context, streamingRequest ? (input as AsyncIterable<unknown>) : undefined, () => this.#dequeue(task));
     if (this.#closed) task.fail(new RpcError(StatusCode.UNAVAILABLE, "The handler pool was closed"));

@@ -2,7 +2,7 @@
 // knows (metadata, deadline, peer) came with the task; what the handler sets (status,
 // trailers) goes back with its result; cancellation arrives through shared memory, so
 // that a handler busy computing sees it at its next isActive() or signal check.
-import { Metadata, RpcError, StatusCode, UsageError, type GrpcStatus, type MetadataInit, type ServicerContext } from "../index.js";
+import { Metadata, RpcError, StatusCode, UsageError, type AuthContext, type GrpcStatus, type MetadataInit, type ServicerContext } from "../index.js";
 import { CANCEL_CODE, CANCELLED, type TaskStart, type TaskStatus } from "./handler-pool-protocol.js";
 
 /** What the context needs from the thread running its task. */
@@ -18,6 +18,7 @@ export class PoolContext implements ServicerContext {
   readonly deadline: number | undefined;
   #controller: AbortController | undefined;
   #metadata: Metadata | undefined;
+  #auth: AuthContext | undefined;
   #code: StatusCode | undefined;
   #details: string | undefined;
   #trailing: Metadata | undefined;
@@ -75,6 +76,19 @@ export class PoolContext implements ServicerContext {
 
   peer(): string {
     return this.task.peer;
+  }
+
+  // Buffers arrive as Uint8Arrays from the main thread; they are given back as Buffers.
+  authContext(): AuthContext {
+    return (this.#auth ??= Object.fromEntries(Object.entries(this.task.auth).map(([k, v]) => [k, v.map(asBuffer)])));
+  }
+
+  peerIdentities(): Buffer[] | undefined {
+    return this.task.peerIdentities?.map(asBuffer);
+  }
+
+  peerIdentityKey(): string | undefined {
+    return this.task.peerIdentityKey;
   }
 
   async sendInitialMetadata(metadata: MetadataInit): Promise<void> {
@@ -171,4 +185,8 @@ export class PoolContext implements ServicerContext {
       ? new RpcError(StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded")
       : new RpcError(StatusCode.CANCELLED, "The call was cancelled");
   }
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

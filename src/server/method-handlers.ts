@@ -1,3 +1,4 @@
+import type { AuthContext } from "../credentials/index.js";
 import type { Metadata } from "../wire/index.js";
 import type { ServicerContext } from "./servicer-context.js";
 
@@ -29,6 +30,11 @@ export type RpcMethodHandler<Req = unknown, Res = unknown> =
 export interface HandlerCallDetails {
   readonly method: string;
   readonly invocationMetadata: Metadata;
+  /**
+   * What the server verified about the connection (see `ServicerContext.authContext()`),
+   * for interceptors that authorize calls; gRPC Python's details do not carry it.
+   */
+  readonly authContext?: AuthContext;
 }
 
 /** Finds the handler for a call, or undefined (gRPC Python `grpc.GenericRpcHandler`). */

@@ -32,6 +32,7 @@ import {
   type GrpcStatus,
   type MetadataInit,
 } from "../wire/index.js";
+import { authContextOf, peerIdentitiesOf, peerIdentityKeyOf, type AuthContext } from "../credentials/index.js";
 import type { RpcMethodHandler } from "./method-handlers.js";
 import type { ServicerContext } from "./servicer-context.js";
 
@@ -514,6 +515,18 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
     const address = socket.remoteAddress;
     if (address === undefined) return `unix:${(socket as { localAddress?: string }).localAddress ?? ""}`;
     return socket.remoteFamily === "IPv6" ? `ipv6:[${address}]:${socket.remotePort}` : `ipv4:${address}:${socket.remotePort}`;
+  }
+
+  authContext(): AuthContext {
+    return authContextOf(this.stream.session);
+  }
+
+  peerIdentities(): Buffer[] | undefined {
+    return peerIdentitiesOf(this.authContext());
+  }
+
+  peerIdentityKey(): string | undefined {
+    return peerIdentityKeyOf(this.authContext());
   }
 
   async sendInitialMetadata(metadata: MetadataInit): Promise<void> {

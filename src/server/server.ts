@@ -1,5 +1,5 @@
 import type { DescService } from "@bufbuild/protobuf";
-import type { IncomingHttpHeaders, OutgoingHttpHeaders, SecureServerOptions, ServerHttp2Stream } from "node:http2";
+import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import {
   DEFAULT_MAX_RECEIVE_MESSAGE_LENGTH,
   logError,
@@ -29,7 +29,7 @@ import {
   StatusCode,
   type Compressor,
 } from "../wire/index.js";
-import type { ServerCredentials } from "../credentials/index.js";
+import { authContextOf, type ServerCredentials } from "../credentials/index.js";
 import type { Continuation, ServerInterceptor } from "./interceptor.js";
 import { MethodHandlersGenericHandler, type GenericRpcHandler, type HandlerCallDetails, type RpcMethodHandler } from "./method-handlers.js";
 import { ServerCall, type CallServer } from "./server-call.js";
@@ -155,12 +155,15 @@ export class Server implements CallServer {
     return this.bind(address, undefined);
   }
 
-  /** Binds a TLS port (ALPN h2) and resolves to its number (gRPC Python `add_secure_port()`). */
+  /**
+   * Binds a port secured by `credentials` (TLS with ALPN h2, or local-only) and
+   * resolves to its number (gRPC Python `add_secure_port()`).
+   */
   addSecurePort(address: string, credentials: ServerCredentials): Promise<number> {
-    return this.bind(address, credentials.tls);
+    return this.bind(address, credentials);
   }
 
-  private async bind(address: string, tls: SecureServerOptions | undefined): Promise<number> {
+  private async bind(address: string, credentials: ServerCredentials | undefined): Promise<number> {
     if (this.state === "stopping" || this.state === "stopped") throw new Error("The server is stopped");
     if (!this.observed) {
       this.observed = true;
@@ -168,7 +171,9 @@ export class Server implements CallServer {
     }
     const { listener, port } = await ServerListener.bind(address, {
       options: this.options,
-      tls,
+      tls: credentials?.tls,
+      refreshTls: credentials?.refreshTls,
+      admit: credentials && ((session) => credentials.admit(session)),
       onStream: (stream, headers, rawHeaders, connection) => this.onStream(stream, headers, rawHeaders, connection),
       observer: this.observer,
     });
@@ -367,7 +372,7 @@ export class Server implements CallServer {
       this.dispatch(stream, headers, rawHeaders, handler, deadline, decompressor, connection);
       return;
     }
-    const details: HandlerCallDetails = { method: path, invocationMetadata: Metadata.fromRawHeaders(rawHeaders) };
+    const details: HandlerCallDetails = { method: path, invocationMetadata: Metadata.fromRawHeaders(rawHeaders), authContext: authContextOf(stream.session) };
     this.intercepting++;
     let lookup: Promise<RpcMethodHandler | undefined>;
     try {

@@ -1,3 +1,4 @@
+import type { AuthContext } from "../credentials/index.js";
 import type { EOF, GrpcStatus, Metadata, MetadataInit, StatusCode } from "../wire/index.js";
 
 /**
@@ -17,6 +18,19 @@ export interface ServicerContext<Req = unknown, Res = unknown> {
   method(): string;
   /** The client's address, e.g. "ipv4:127.0.0.1:5555" (gRPC Python `peer()`). */
   peer(): string;
+  /**
+   * What the server verified about the connection (gRPC Python `auth_context()`):
+   * `transport_security_type` (`ssl`, `local`, `insecure`), and under mutual TLS the
+   * verified client certificate's names (see `AuthContext`).
+   */
+  authContext(): AuthContext;
+  /**
+   * The authenticated peer's identities (gRPC Python `peer_identities()`): the client
+   * certificate's SANs, else its common name; undefined if the peer was not authenticated.
+   */
+  peerIdentities(): Buffer[] | undefined;
+  /** The auth-context key `peerIdentities()` comes from (gRPC Python `peer_identity_key()`). */
+  peerIdentityKey(): string | undefined;
   /** Sends the response headers now, with this metadata (gRPC Python `send_initial_metadata()`). */
   sendInitialMetadata(metadata: MetadataInit): Promise<void>;
   /** Metadata for the trailers, sent with the status (gRPC Python `set_trailing_metadata()`). */

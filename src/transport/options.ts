@@ -44,6 +44,8 @@ export const OPT_STREAM_RESET_RATE = "grpc-node.stream_reset_rate";
 
 /** Whether channelz tracks this channel or server (gRPC's option; here off unless set to 1). */
 export const OPT_ENABLE_CHANNELZ = "grpc.enable_channelz";
+/** Server: a handshake (TLS, then the client's HTTP/2 preface and SETTINGS) not finished this long is abandoned (gRPC core's default: 120 s). */
+export const OPT_SERVER_HANDSHAKE_TIMEOUT_MS = "grpc.server_handshake_timeout_ms";
 
 /** Every option key the library reads; the README's options table lists the same keys. */
 export const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
@@ -75,6 +77,7 @@ export const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   OPT_STREAM_RESET_RATE,
   OPT_ENABLE_RETRIES,
   OPT_PER_RPC_RETRY_BUFFER_SIZE,
+  OPT_SERVER_HANDSHAKE_TIMEOUT_MS,
 ]);
 
 const reported = new Set<string>();

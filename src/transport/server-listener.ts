@@ -1,10 +1,11 @@
 import * as http2 from "node:http2";
 import type { Http2SecureServer, Http2Server, IncomingHttpHeaders, SecureServerOptions, ServerHttp2Session, ServerHttp2Stream } from "node:http2";
 import { isIP } from "node:net";
+import type { SecureContextOptions } from "node:tls";
 import { connectionInfo } from "./connection-info.js";
 import { flowControlFrom } from "./flow-control.js";
 import type { ConnectionObserver, ServerObserver } from "./instrumentation.js";
-import type { ChannelOptions } from "./options.js";
+import { numberOption, OPT_SERVER_HANDSHAKE_TIMEOUT_MS, type ChannelOptions } from "./options.js";
 import { streamResetLimitsFrom } from "./rapid-reset.js";
 import { ServerSession, serverSessionPolicyFrom, type ServerSessionPolicy } from "./server-session.js";
 import { trace } from "./trace.js";
@@ -16,10 +17,17 @@ export interface ListenerConfig {
   options: ChannelOptions;
   /** TLS settings for a secure port; ALPN is fixed to h2. */
   tls?: SecureServerOptions;
+  /** Asked before each new connection's TLS handshake: new certificates and CAs, or undefined to keep the current ones. */
+  refreshTls?: () => SecureContextOptions | undefined;
+  /** Decides whether to serve a connection just accepted (after its handshake); false closes it. */
+  admit?: (session: ServerHttp2Session) => boolean;
   onStream: StreamHandler;
   /** The server's instrumentation; each accepted connection is offered to it. */
   observer?: ServerObserver | undefined;
 }
+
+/** gRPC core's server handshake timeout. */
+const DEFAULT_HANDSHAKE_TIMEOUT_MS = 120_000;
 
 /** A parsed server address: one or more host/port pairs, or a unix socket. */
 type BindTarget = { host: string; port: number } | { path: string };
@@ -34,11 +42,13 @@ export class ServerListener {
   private readonly servers: (Http2Server | Http2SecureServer)[] = [];
   private readonly sessions = new Map<ServerHttp2Session, ServerSession>();
   private readonly policy: ServerSessionPolicy;
+  private readonly handshakeTimeoutMs: number;
   private closedCount = 0;
   private onAllClosed: (() => void) | undefined;
 
   private constructor(private readonly config: ListenerConfig) {
     this.policy = serverSessionPolicyFrom(config.options);
+    this.handshakeTimeoutMs = numberOption(config.options, OPT_SERVER_HANDSHAKE_TIMEOUT_MS, DEFAULT_HANDSHAKE_TIMEOUT_MS);
   }
 
   /** Binds `address` (gRPC form: `host:port`, `[v6]:port`, `unix:path`) and resolves the bound port. */
@@ -68,7 +78,13 @@ export class ServerListener {
     const flow = flowControlFrom(options, true);
     const common = { settings: flow.settings, maxSessionMemory: flow.maxSessionMemoryMb, ...streamResetLimitsFrom(options) };
     const server = tls
-      ? http2.createSecureServer({ ...tls, ...common, allowHTTP1: false, ALPNProtocols: ["h2"] })
+      ? http2.createSecureServer({
+          ...tls,
+          ...common,
+          allowHTTP1: false,
+          ALPNProtocols: ["h2"],
+          handshakeTimeout: this.handshakeTimeoutMs,
+        })
       : http2.createServer(common);
     const observed = this.config.observer?.onConnection !== undefined;
     server.on("stream", (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]) =>
@@ -77,6 +93,14 @@ export class ServerListener {
     server.on("session", (session: ServerHttp2Session) => this.adopt(session, flow.connectionWindowBytes));
     server.on("sessionError", (err: Error) => trace("server", () => `session error: ${err.message}`));
     if (tls) (server as Http2SecureServer).on("tlsClientError", (err: Error) => trace("server", () => `TLS error: ${err.message}`));
+    const refresh = this.config.refreshTls;
+    if (tls && refresh) {
+      // Before Node's own listener wraps the socket in TLS with the current context.
+      server.prependListener("connection", () => {
+        const next = refresh();
+        if (next !== undefined) (server as Http2SecureServer).setSecureContext(next);
+      });
+    }
     return new Promise((resolve, reject) => {
       const onError = (err: Error) => reject(err);
       server.once("error", onError);
@@ -93,11 +117,28 @@ export class ServerListener {
   }
 
   private adopt(session: ServerHttp2Session, connectionWindow: number): void {
+    if (this.config.admit !== undefined && !this.config.admit(session)) {
+      trace("server", () => `connection from ${session.socket?.remoteAddress ?? "a unix socket"} refused by the port's credentials`);
+      session.destroy();
+      return;
+    }
     // The info is made only if the server is observed (the arguments of a skipped ?.() call are not evaluated).
     let watched: ServerSession | undefined;
     const observer = this.config.observer?.onConnection?.(connectionInfo(session, "server", () => watched?.keepalivesSent ?? 0));
     watched = new ServerSession(session, this.policy, observer);
     this.sessions.set(session, watched);
+    // The HTTP/2 handshake too: a client that never sends its preface and SETTINGS
+    // (a silent or slow connection, TLS or not) is dropped, as gRPC core does.
+    // Node emits 'session' before it reads anything from the connection, so the
+    // client's SETTINGS are still to come.
+    const timer = setTimeout(() => {
+      trace("server", () => `no HTTP/2 SETTINGS from the client within ${this.handshakeTimeoutMs} ms: closing the connection`);
+      session.destroy();
+    }, this.handshakeTimeoutMs);
+    timer.unref();
+    const clear = () => clearTimeout(timer);
+    session.once("remoteSettings", clear);
+    session.once("close", clear);
     session.on("error", (err: Error) => trace("server", () => `session error: ${err.message}`));
     session.once("close", () => this.sessions.delete(session));
     const setWindow = () => {

@@ -24,7 +24,7 @@ import {
 } from "../../gen/grpc/testing/messages_pb.js";
 import { TestService, UnimplementedService } from "../../gen/grpc/testing/test_pb.js";
 import { parseClientFlags, hostPort, type ClientConfig } from "../../lib/flags.js";
-import { readPem, testCaFile } from "../../lib/paths.js";
+import { clientCertFile, clientKeyFile, readPem, testCaFile } from "../../lib/paths.js";
 import type { CaseName } from "../../lib/cases.js";
 import {
   CANCEL_AFTER_FIRST_RESPONSE_SIZES,
@@ -48,6 +48,7 @@ import {
   STATUS_MESSAGE,
   TIMEOUT_ON_SLEEPING_SERVER_PAYLOAD,
   TIMEOUT_ON_SLEEPING_SERVER_TIMEOUT_MS,
+  TEST_CLIENT_COMMON_NAME,
   check,
   checkBytes,
   checkEqual,
@@ -125,7 +126,18 @@ class Clients {
 
   private credentials(): grpc.ChannelCredentials {
     if (!this.config.useTls) return grpc.credentials.createInsecure();
-    return grpc.credentials.createSsl(this.config.useTestCa ? readPem(testCaFile(), "test CA") : null);
+    const ca = this.config.useTestCa ? readPem(testCaFile(), "test CA") : null;
+    const ssl = this.config.useClientCert
+      ? grpc.credentials.createSsl(ca, readPem(clientKeyFile(), "client key"), readPem(clientCertFile(), "client certificate"))
+      : grpc.credentials.createSsl(ca);
+    const token = this.config.bearerToken;
+    if (token === undefined) return ssl;
+    const callCredentials = grpc.credentials.createFromMetadataGenerator((_params, callback) => {
+      const md = new grpc.Metadata();
+      md.set("authorization", `Bearer ${token}`);
+      callback(null, md);
+    });
+    return grpc.credentials.combineChannelCredentials(ssl, callCredentials);
   }
 
   private options(extra: grpc.ChannelOptions = {}): grpc.ChannelOptions {
@@ -335,6 +347,21 @@ function largeUnaryChannel(stub: TestServiceClient, close: () => void): LargeUna
 type Case = (clients: Clients) => Promise<void>;
 
 const cases: Record<CaseName, Case> = {
+  async mtls_token(clients) {
+    check(clients.config.useClientCert && clients.config.bearerToken !== undefined, "mtls_token needs --use_tls --use_client_cert --bearer_token");
+    const stub = clients.testService();
+    const response = ok(await unary(stub, stub.unaryCall, create(SimpleRequestSchema, { fillUsername: true })), "UnaryCall with client certificate and token");
+    check(response.username === TEST_CLIENT_COMMON_NAME, `UnaryCall: username ${JSON.stringify(response.username)}, expected ${JSON.stringify(TEST_CLIENT_COMMON_NAME)}`);
+    const withoutToken = new Clients({ ...clients.config, bearerToken: undefined });
+    try {
+      const s = withoutToken.testService();
+      const { status } = await unary(s, s.unaryCall, create(SimpleRequestSchema, { fillUsername: true }));
+      check(status.code === Code.UNAUTHENTICATED, `UnaryCall without the token: ${codeName(status.code)} (${status.details}), expected UNAUTHENTICATED`);
+    } finally {
+      withoutToken.close();
+    }
+  },
+
   async empty_unary(clients) {
     const stub = clients.testService();
     const response = ok(await unary(stub, stub.emptyCall, create(EmptySchema)), "EmptyCall");

@@ -25,7 +25,7 @@ import {
 } from "../../gen/grpc/testing/messages_pb.js";
 import { TestService } from "../../gen/grpc/testing/test_pb.js";
 import { hostPort, parseServerFlags } from "../../lib/flags.js";
-import { readPem, serverCertFile, serverKeyFile } from "../../lib/paths.js";
+import { readPem, serverCertFile, serverKeyFile, testCaFile } from "../../lib/paths.js";
 import {
   Code,
   ECHO_INITIAL_KEY,
@@ -123,7 +123,10 @@ const handlers = {
     const error = unsupportedType(request.responseType, trailers);
     if (error) return callback(error);
     // expect_compressed / response_compressed: see the header comment.
-    callback(null, create(SimpleResponseSchema, { payload: payload(request.responseSize) }), trailers);
+    // mtls_token (not from the descriptions): the verified client certificate's common name.
+    const cn = request.fillUsername ? call.getAuthContext().sslPeerCertificate?.subject?.CN : undefined;
+    const username = typeof cn === "string" ? cn : "";
+    callback(null, create(SimpleResponseSchema, { payload: payload(request.responseSize), username }), trailers);
   },
 
   cacheableUnaryCall(
@@ -196,14 +199,30 @@ function main(): void {
     process.exit(2);
   }
   const credentials = config.useTls
-    ? grpc.ServerCredentials.createSsl(null, [
-        {
-          cert_chain: readPem(serverCertFile(), "server certificate"),
-          private_key: readPem(serverKeyFile(), "server key"),
-        },
-      ])
+    ? grpc.ServerCredentials.createSsl(
+        config.requireClientAuth ? readPem(testCaFile(), "test CA") : null,
+        [
+          {
+            cert_chain: readPem(serverCertFile(), "server certificate"),
+            private_key: readPem(serverKeyFile(), "server key"),
+          },
+        ],
+        config.requireClientAuth,
+      )
     : grpc.ServerCredentials.createInsecure();
-  const server = new grpc.Server();
+  const token = config.bearerToken;
+  // --bearer_token: a server interceptor refuses calls without it, before any handler runs.
+  const checkToken: grpc.ServerInterceptor = (_method, call) =>
+    new grpc.ServerInterceptingCall(call, {
+      start: (next) =>
+        next({
+          onReceiveMetadata: (metadata, mdNext) => {
+            if (metadata.get("authorization")[0] === `Bearer ${token}`) mdNext(metadata);
+            else call.sendStatus({ code: grpc.status.UNAUTHENTICATED, details: "missing or wrong bearer token" });
+          },
+        }),
+    });
+  const server = new grpc.Server(token === undefined ? {} : { interceptors: [checkToken] });
   server.addService(serviceDefinition(TestService), handlers as unknown as grpc.UntypedServiceImplementation);
   const address = hostPort(config.host, config.port);
   server.bindAsync(address, credentials, (error, port) => {
@@ -212,7 +231,7 @@ function main(): void {
       process.exit(1);
     }
     process.stdout.write(
-      `grpc-js interop server listening on ${hostPort(config.host, port)} (${config.useTls ? "tls" : "plaintext"})\n`,
+      `grpc-js interop server listening on ${hostPort(config.host, port)} (${config.useTls ? (config.requireClientAuth ? "mtls" : "tls") : "plaintext"})\n`,
     );
   });
   const stop = () => {

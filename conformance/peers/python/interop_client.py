@@ -40,6 +40,7 @@ from interop_common import (
     STATUS_BY_NUMBER,
     STATUS_CODE,
     STATUS_MESSAGE,
+    TEST_CLIENT_COMMON_NAME,
     TEST_SERVICE,
     TIMEOUT_ON_SLEEPING_SERVER_PAYLOAD,
     TIMEOUT_ON_SLEEPING_SERVER_TIMEOUT_S,
@@ -48,6 +49,8 @@ from interop_common import (
     check,
     check_equal,
     check_payload,
+    client_cert_file,
+    client_key_file,
     empty_pb2,
     host_port,
     messages_pb2,
@@ -363,6 +366,18 @@ def unimplemented_service(stub):
 # and the flags rather than a stub; channel_soak opens channels of its own.
 
 
+def mtls_token(channel, args):
+    """Not from the descriptions: a server requiring a client certificate and the bearer
+    token answers the certificate's common name; without the token it refuses the call."""
+    check(args.use_client_cert and args.bearer_token, "mtls_token needs --use_tls --use_client_cert --bearer_token")
+    response = ok(TestServiceStub(channel).UnaryCall, "UnaryCall with client certificate and token", messages_pb2.SimpleRequest(fill_username=True))
+    check_equal(response.username, TEST_CLIENT_COMMON_NAME, "UnaryCall: username")
+    no_token = argparse.Namespace(**{**vars(args), "bearer_token": ""})
+    with make_channel(no_token) as other:
+        error = call_error(TestServiceStub(other).UnaryCall, messages_pb2.SimpleRequest(fill_username=True))
+    check_status(error, grpc.StatusCode.UNAUTHENTICATED, "UnaryCall without the token")
+
+
 def _server_uri(args):
     return host_port(args.server_host, args.server_port)
 
@@ -396,7 +411,15 @@ def make_channel(args):
     if not args.use_tls:
         return grpc.insecure_channel(target, options=options)
     root = read_file(test_ca_file(), "test CA") if args.use_test_ca else None
-    return grpc.secure_channel(target, grpc.ssl_channel_credentials(root_certificates=root), options=options)
+    if args.use_client_cert:
+        key = read_file(client_key_file(), "client key")
+        chain = read_file(client_cert_file(), "client certificate")
+        credentials = grpc.ssl_channel_credentials(root_certificates=root, private_key=key, certificate_chain=chain)
+    else:
+        credentials = grpc.ssl_channel_credentials(root_certificates=root)
+    if args.bearer_token:
+        credentials = grpc.composite_channel_credentials(credentials, grpc.access_token_call_credentials(args.bearer_token))
+    return grpc.secure_channel(target, credentials, options=options)
 
 
 def arm_watchdog(test_case):
@@ -447,6 +470,9 @@ def parse_args():
     parser.add_argument("--test_case", required=True)
     boolean_flag(parser, "--use_tls", "use TLS")
     boolean_flag(parser, "--use_test_ca", "trust the test CA ($GRPC_TEST_CA, else conformance/certs/ca.pem)")
+    # Not standard: mutual TLS and call credentials (mtls_token and the runner's mtls runs).
+    boolean_flag(parser, "--use_client_cert", "present the test client certificate ($GRPC_TEST_CLIENT_CERT / _KEY)")
+    parser.add_argument("--bearer_token", default="", help="send authorization: Bearer TOKEN with every call")
     # rpc_soak and channel_soak, with the interop descriptions' defaults (see interop_soak.py).
     parser.add_argument("--soak_iterations", type=whole_number(1), default=10)
     parser.add_argument("--soak_max_failures", type=whole_number(0), default=0)
@@ -481,6 +507,8 @@ def main():
         with make_channel(args) as channel:
             if args.test_case in SOAK_CASES:
                 SOAK_CASES[args.test_case](channel, args)
+            elif args.test_case == "mtls_token":
+                mtls_token(channel, args)
             else:
                 globals()[args.test_case](TestServiceStub(channel))
     except SkipCase as e:

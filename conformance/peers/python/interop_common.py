@@ -64,7 +64,11 @@ CASES = (
     "channel_soak",
     "long_lived_channel",
     "concurrent_large_unary",
+    "mtls_token",
 )
+
+# The common name of conformance/certs/client1.pem: mtls_token's expected username.
+TEST_CLIENT_COMMON_NAME = "async-grpc interop test client"
 
 STATUS_BY_NUMBER = {code.value[0]: code for code in grpc.StatusCode}
 
@@ -119,6 +123,14 @@ def server_cert_file():
 
 def server_key_file():
     return os.environ.get("GRPC_TEST_SERVER_KEY") or os.path.join(CERTS_DIR, "server1.key")
+
+
+def client_cert_file():
+    return os.environ.get("GRPC_TEST_CLIENT_CERT") or os.path.join(CERTS_DIR, "client1.pem")
+
+
+def client_key_file():
+    return os.environ.get("GRPC_TEST_CLIENT_KEY") or os.path.join(CERTS_DIR, "client1.key")
 
 
 def read_file(path, what):

@@ -28,6 +28,7 @@ from interop_common import (
     messages_pb2,
     payload,
     read_file,
+    test_ca_file,
     server_cert_file,
     server_key_file,
 )
@@ -108,7 +109,12 @@ def unary_call(request, context):
     maybe_echo_status(request, context)
     check_response_type(request, context)
     # expect_compressed (CompressedRequest) cannot be checked: see the module docstring.
-    return M.SimpleResponse(payload=payload(request.response_size))
+    # mtls_token (not from the descriptions): the verified client certificate's common name.
+    username = ""
+    if request.fill_username:
+        names = context.auth_context().get("x509_common_name") or [b""]
+        username = names[0].decode()
+    return M.SimpleResponse(payload=payload(request.response_size), username=username)
 
 
 def cacheable_unary_call(request, context):
@@ -190,20 +196,50 @@ def handlers():
     )
 
 
+class TokenCheck(grpc.ServerInterceptor):
+    """--bearer_token: calls without `authorization: Bearer TOKEN` end UNAUTHENTICATED."""
+
+    def __init__(self, token):
+        self._expected = "Bearer %s" % token
+
+        def refuse(request, context):
+            context.abort(grpc.StatusCode.UNAUTHENTICATED, "missing or wrong bearer token")
+
+        self._refusals = {
+            "unary_unary": grpc.unary_unary_rpc_method_handler(refuse),
+            "unary_stream": grpc.unary_stream_rpc_method_handler(refuse),
+            "stream_unary": grpc.stream_unary_rpc_method_handler(refuse),
+            "stream_stream": grpc.stream_stream_rpc_method_handler(refuse),
+        }
+
+    def intercept_service(self, continuation, handler_call_details):
+        handler = continuation(handler_call_details)
+        if handler is None or dict(handler_call_details.invocation_metadata).get("authorization") == self._expected:
+            return handler
+        kind = ("stream" if handler.request_streaming else "unary") + "_" + ("stream" if handler.response_streaming else "unary")
+        return self._refusals[kind]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (not a standard flag)")
     boolean_flag(parser, "--use_tls", "use TLS ($GRPC_TEST_SERVER_CERT / $GRPC_TEST_SERVER_KEY)")
+    # Not standard: mutual TLS (client certificates from the test CA) and a required bearer token.
+    boolean_flag(parser, "--require_client_auth", "with --use_tls: refuse clients without a certificate from the test CA")
+    parser.add_argument("--bearer_token", default="", help="refuse calls without authorization: Bearer TOKEN")
     args = parser.parse_args()
 
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=32), handlers=(handlers(),))
+    interceptors = (TokenCheck(args.bearer_token),) if args.bearer_token else ()
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=32), handlers=(handlers(),), interceptors=interceptors)
     address = host_port(args.host, args.port)
     try:
         if args.use_tls:
             key = read_file(server_key_file(), "server key")
             chain = read_file(server_cert_file(), "server certificate")
-            port = server.add_secure_port(address, grpc.ssl_server_credentials([(key, chain)]))
+            root = read_file(test_ca_file(), "test CA") if args.require_client_auth else None
+            credentials = grpc.ssl_server_credentials([(key, chain)], root, args.require_client_auth)
+            port = server.add_secure_port(address, credentials)
         else:
             port = server.add_insecure_port(address)
     except RuntimeError as e:
@@ -214,7 +250,7 @@ def main():
         sys.exit(1)
     server.start()
     print(
-        "grpcio interop server listening on %s (%s)" % (host_port(args.host, port), "tls" if args.use_tls else "plaintext"),
+        "grpcio interop server listening on %s (%s)" % (host_port(args.host, port), ("mtls" if args.require_client_auth else "tls") if args.use_tls else "plaintext"),
         flush=True,
     )
 
