@@ -8,7 +8,7 @@ export {
   type MetadataValue,
   type MetadataInit,
 } from "./wire/index.js";
-export { ConnectivityState, type ChannelOptions } from "./transport/index.js";
+export { ConnectivityState, type ChannelOptions, type SocketAddress } from "./transport/index.js";
 export * from "./credentials/index.js";
 export * from "./client/index.js";
 export * from "./server/index.js";

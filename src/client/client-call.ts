@@ -31,6 +31,8 @@ import {
 import type { CallOptions } from "./call-options.js";
 import { resolveDeadline } from "./deadline.js";
 import type { ClientInterceptor } from "./interceptor.js";
+import { CallRetry, PREVIOUS_ATTEMPTS_HEADER, rawHeader, RETRY_PUSHBACK_HEADER, type RetryThrottle } from "./retry.js";
+import type { MethodConfig } from "./service-config.js";
 
 /** What a call needs from its channel. */
 export interface CallHost {
@@ -43,6 +45,10 @@ export interface CallHost {
   readonly interceptors: readonly ClientInterceptor[];
   /** Request bytes a call keeps for a transparent retry (gRPC's per-RPC retry buffer); 0 disables it. */
   readonly retryBufferBytes: number;
+  /** The retry throttle of the channel's service config, if it has one. */
+  readonly retryThrottle: RetryThrottle | undefined;
+  /** The service config's settings for a method, if the channel has a service config. */
+  methodConfig(path: string): MethodConfig | undefined;
   /** Hands the call a READY connection (`call.begin`) or fails it (`call.failToStart`). */
   startCall(call: ClientCall<never, never>): void;
   endCall(call: ClientCall<never, never>): void;
@@ -98,7 +104,11 @@ export abstract class ClientCall<Req, Res> {
   private readonly writer: MessageWriter;
   private retried = false;
   private settling = false;
-  private readonly deadline: number | undefined;
+  private deadline: number | undefined;
+  private readonly maxSendBytes: number;
+  private readonly maxReceiveBytes: number;
+  /** Set for calls whose method has a retry policy. */
+  private retry: CallRetry | undefined;
   private timer: DeadlineTimer | undefined;
   private readonly signal: AbortSignal | undefined;
   private abortListener: (() => void) | undefined;
@@ -123,8 +133,23 @@ export abstract class ClientCall<Req, Res> {
     options: CallOptions | undefined,
     streamingResponse: boolean,
   ) {
-    this.waitForReady = options?.waitForReady === true;
     this.deadline = options ? resolveDeadline(options.timeoutMs, options.deadline) : undefined;
+    this.maxSendBytes = host.maxSendMessageLength;
+    this.maxReceiveBytes = host.maxReceiveMessageLength;
+    const config = host.methodConfig(method.path);
+    if (config === undefined) {
+      this.waitForReady = options?.waitForReady === true;
+    } else {
+      // The service config's method settings; the call's own options win, limits take the lower.
+      this.waitForReady = options?.waitForReady ?? config.waitForReady === true;
+      if (config.timeoutMs !== undefined) {
+        const configured = Date.now() + config.timeoutMs;
+        if (this.deadline === undefined || configured < this.deadline) this.deadline = configured;
+      }
+      if (config.maxRequestMessageBytes !== undefined) this.maxSendBytes = Math.min(this.maxSendBytes, config.maxRequestMessageBytes);
+      if (config.maxResponseMessageBytes !== undefined) this.maxReceiveBytes = Math.min(this.maxReceiveBytes, config.maxResponseMessageBytes);
+      if (config.retryPolicy !== undefined && host.retryBufferBytes > 0) this.retry = new CallRetry(config.retryPolicy, host.retryThrottle);
+    }
     const md = options?.metadata;
     this.metadata = md === undefined ? undefined : md instanceof Metadata ? md : new Metadata(md);
     const compression = options?.compression;
@@ -138,6 +163,16 @@ export abstract class ClientCall<Req, Res> {
     if (streamingResponse) this.queue = new MessageQueue<Res>(READ_HIGH_WATER_BYTES, () => this.stream?.resume(), this);
     this.writer = new MessageWriter(this, host.retryBufferBytes);
     this.signal = options?.signal;
+  }
+
+  /** @internal PickInfo: the method path, for load-balancing pickers. */
+  get methodPath(): string {
+    return this.method.path;
+  }
+
+  /** @internal PickInfo: the call's metadata, for load-balancing pickers. */
+  get requestMetadata(): Metadata | undefined {
+    return this.metadata;
   }
 
   /** Called by the multi-callable once the subclass is constructed. */
@@ -184,6 +219,7 @@ export abstract class ClientCall<Req, Res> {
     if (this.deadline !== undefined) headers["grpc-timeout"] = encodeTimeout(this.deadline - Date.now());
     if (this.compressor) headers["grpc-encoding"] = this.compressor.name;
     if (this.metadata) this.metadata.toHttp2Headers(headers as Record<string, string | string[]>);
+    if (this.retry !== undefined && this.retry.attempts > 1) headers[PREVIOUS_ATTEMPTS_HEADER] = String(this.retry.attempts - 1);
     let stream: ClientHttp2Stream;
     try {
       stream = connection.request(session, headers);
@@ -213,9 +249,10 @@ export abstract class ClientCall<Req, Res> {
 
   private onResponse = (headers: IncomingHttpHeaders, flags: number, raw: string[]): void => {
     if (this.finished) return;
-    // The server's application has seen the call: a retry is no longer transparent.
-    this.writer.commit();
     const endStream = (flags & http2Constants.NGHTTP2_FLAG_END_STREAM) !== 0;
+    // Response headers commit the call (gRFC A6): no retry of any kind from here. A
+    // Trailers-Only response does not; its status may still be retried.
+    if (!endStream) this.writer.commit();
     const httpStatus = Number(headers[":status"]);
     if (httpStatus !== 200 && !(endStream && headers["grpc-status"] !== undefined)) {
       this.abort(httpStatusToCode(httpStatus), `Received HTTP status code ${httpStatus}`);
@@ -241,7 +278,7 @@ export abstract class ClientCall<Req, Res> {
         return;
       }
     }
-    const reader = new MessageReader(this, this.host.maxReceiveMessageLength, decompressor);
+    const reader = new MessageReader(this, this.maxReceiveBytes, decompressor);
     this.reader = reader;
     this.wakeHeaderWaiters();
     const early = this.early;
@@ -338,11 +375,11 @@ export abstract class ClientCall<Req, Res> {
     if (this.finished || this.settling) return;
     const received = this.receivedStatus;
     if (received !== undefined) {
+      const stream = this.stream!;
       this.settleWithStatus(received);
       // The server is done; if we are still sending, stop (RST_STREAM NO_ERROR, as
       // PROTOCOL-HTTP2.md asks) so the stream is released. Only then: a reset per call
       // looks like a rapid-reset attack to servers (Node answers with GOAWAY).
-      const stream = this.stream!;
       if (!stream.writableEnded && !stream.closed) stream.close(http2Constants.NGHTTP2_NO_ERROR);
       return;
     }
@@ -358,11 +395,11 @@ export abstract class ClientCall<Req, Res> {
     // Node detaches a closed stream from its session, so the session is kept from begin().
     if (this.session!.destroyed) {
       trace("call", () => `${this.method.path}: connection dropped under stream ${stream.id} (rst ${rst}, GOAWAY last stream id ${this.connection!.goawayLastStreamId(this.session!)}, response headers ${this.headersRaw !== undefined})`);
-      this.finish(StatusCode.UNAVAILABLE, "Connection dropped");
+      this.endAttempt(StatusCode.UNAVAILABLE, "Connection dropped");
     } else if (rst !== undefined && rst !== http2Constants.NGHTTP2_NO_ERROR) {
-      this.finish(http2ErrorCodeToStatus(rst), `Received RST_STREAM with code ${rst}`);
+      this.endAttempt(http2ErrorCodeToStatus(rst), `Received RST_STREAM with code ${rst}`);
     } else {
-      this.finish(StatusCode.INTERNAL, "Stream closed without a gRPC status");
+      this.endAttempt(StatusCode.INTERNAL, "Stream closed without a gRPC status");
     }
   }
 
@@ -371,7 +408,11 @@ export abstract class ClientCall<Req, Res> {
       this.finish(StatusCode.INTERNAL, "Response ended in the middle of a message");
       return;
     }
-    if (this.queue !== undefined || received !== StatusCode.OK) {
+    if (received !== StatusCode.OK) {
+      this.endAttempt(received, this.receivedDetails);
+      return;
+    }
+    if (this.queue !== undefined) {
       this.finish(received, this.receivedDetails);
       return;
     }
@@ -403,6 +444,45 @@ export abstract class ClientCall<Req, Res> {
     if (this.retried || this.finished || !this.writer.canReplay) return false;
     this.retried = true;
     trace("call", () => `${this.method.path}: transparent retry, ${why}`);
+    this.resetAttempt();
+    this.host.startCall(this as unknown as ClientCall<never, never>);
+    return true;
+  }
+
+  /**
+   * An attempt ended with `code` before the response headers came: with a retry
+   * policy that allows it, the call starts again after the policy's backoff (gRFC
+   * A6); otherwise that is the call's status.
+   */
+  private endAttempt(code: StatusCode, details: string): void {
+    const retry = this.retry;
+    if (retry !== undefined && this.headersRaw === undefined && !this.finished && this.writer.canReplay) {
+      const delay = retry.nextDelay(code, rawHeader(this.trailersRaw, RETRY_PUSHBACK_HEADER), this.deadline);
+      if (delay !== undefined) {
+        trace("call", () => `${this.method.path}: ${StatusCode[code]} (${details}); attempt ${retry.attempts} in ${Math.round(delay)} ms`);
+        this.resetAttempt();
+        retry.schedule(delay, () => {
+          if (!this.finished) this.host.startCall(this as unknown as ClientCall<never, never>);
+        });
+        return;
+      }
+    }
+    this.finish(code, details);
+  }
+
+  /** Lets go of the current stream (it has ended, or will be reset) and rewinds the requests for the next. */
+  private resetAttempt(): void {
+    const stream = this.stream;
+    if (stream !== undefined) {
+      stream.off("response", this.onResponse);
+      stream.off("data", this.onData);
+      stream.off("trailers", this.onTrailers);
+      stream.off("end", this.onEnd);
+      stream.off("close", this.onClose);
+      // A stream that ended with a status needs no reset once our side is done too.
+      const ended = this.receivedStatus !== undefined;
+      if (!stream.closed && !(ended && stream.writableEnded)) stream.close(ended ? http2Constants.NGHTTP2_NO_ERROR : http2Constants.NGHTTP2_CANCEL);
+    }
     this.stream = undefined;
     this.session = undefined;
     this.connection = undefined;
@@ -410,9 +490,8 @@ export abstract class ClientCall<Req, Res> {
     this.early = undefined;
     this.trailersRaw = undefined;
     this.receivedStatus = undefined;
+    this.settling = false;
     this.writer.rewind();
-    this.host.startCall(this as unknown as ClientCall<never, never>);
-    return true;
   }
 
   /** The status is final; settle whatever the subclass exposes. */
@@ -479,7 +558,7 @@ export abstract class ClientCall<Req, Res> {
       throw new RpcError(StatusCode.INTERNAL, `Failed to serialize request: ${errorMessage(err)}`, { cause: err });
     }
     // A serializer that hands back the request itself (raw bytes) leaves it to the caller, who may reuse it.
-    return encodeMessage(bytes, this.host.maxSendMessageLength, compress ? this.compressor : undefined, bytes !== (request as unknown));
+    return encodeMessage(bytes, this.maxSendBytes, compress ? this.compressor : undefined, bytes !== (request as unknown));
   }
 
   /** @internal MessageWriter owner */
@@ -503,6 +582,7 @@ export abstract class ClientCall<Req, Res> {
     this.statusCode = code;
     this.statusDetails = details;
     this.timer?.cancel();
+    if (this.retry !== undefined) this.retry.done(code);
     if (this.abortListener) this.signal!.removeEventListener("abort", this.abortListener);
     this.host.endCall(this as unknown as ClientCall<never, never>);
     if (code !== StatusCode.OK) {
