@@ -115,7 +115,8 @@ export class Channel implements CallHost {
   /** Holds the process open while calls wait for a connection (every other timer is unref'd). */
   private keeper: NodeJS.Timeout | undefined;
   private readonly listeners = new Set<StateListener>();
-  private readonly subscribers = new Set<(state: ConnectivityState) => void>();
+  /** Subscribed callbacks; false until the first call (the state at subscription) has been made. */
+  private readonly subscribers = new Map<(state: ConnectivityState) => void, boolean>();
   private closed = false;
   /** Set while close() waits out its grace period for the active calls. */
   private onIdle: (() => void) | undefined;
@@ -197,10 +198,12 @@ export class Channel implements CallHost {
    */
   subscribe(callback: (state: ConnectivityState) => void, tryToConnect = false): void {
     if (this.subscribers.has(callback)) return;
-    this.subscribers.add(callback);
+    this.subscribers.set(callback, false);
     this.getState(tryToConnect);
     queueMicrotask(() => {
-      if (this.subscribers.has(callback)) notify(callback, this.state);
+      if (this.subscribers.get(callback) !== false) return;
+      this.subscribers.set(callback, true);
+      notify(callback, this.state);
     });
   }
 
@@ -475,7 +478,7 @@ export class Channel implements CallHost {
     this.state = state;
     trace("connectivity", () => `channel ${this.target.original}: ${ConnectivityState[state]}`);
     for (const listener of [...this.listeners]) listener(state);
-    for (const callback of [...this.subscribers]) notify(callback, state);
+    for (const [callback, active] of [...this.subscribers]) if (active) notify(callback, state);
   }
 }
 

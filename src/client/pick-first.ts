@@ -27,6 +27,8 @@ export class PickFirst implements LoadBalancer {
   private connecting = false;
   private stickyFailure = false;
   private state = ConnectivityState.IDLE;
+  /** The pass runs over addresses the resolver just gave: failing them all is no reason to ask again at once. */
+  private freshAddresses = false;
 
   constructor(private readonly helper: ChannelControlHelper) {}
 
@@ -48,11 +50,11 @@ export class PickFirst implements LoadBalancer {
     const selected = this.selected;
     if (selected !== undefined && next.includes(selected) && selected.state === ConnectivityState.READY) return;
     this.selected = undefined;
-    this.startPass();
+    this.startPass(true);
   }
 
   exitIdle(): void {
-    if (this.selected === undefined && !this.connecting) this.startPass();
+    if (this.selected === undefined && !this.connecting) this.startPass(false);
   }
 
   resetBackoff(): void {
@@ -77,8 +79,9 @@ export class PickFirst implements LoadBalancer {
   }
 
   /** The first pass over the addresses, in order. */
-  private startPass(): void {
+  private startPass(fresh: boolean): void {
     if (this.subchannels.length === 0) return;
+    this.freshAddresses = fresh;
     this.connecting = true;
     this.index = 0;
     if (!this.stickyFailure) this.report(ConnectivityState.CONNECTING, QUEUE_PICKER);
@@ -109,7 +112,7 @@ export class PickFirst implements LoadBalancer {
     const last = this.subchannels[this.subchannels.length - 1];
     const why = last?.lastError?.message;
     this.report(ConnectivityState.TRANSIENT_FAILURE, failingPicker(StatusCode.UNAVAILABLE, why ? `Failed to connect: ${why}` : "Failed to connect to any address"));
-    this.helper.requestReresolution();
+    if (!this.freshAddresses) this.helper.requestReresolution();
     // From now on each address is retried as its backoff ends (onSubchannelState).
     for (const s of this.subchannels) if (s.state === ConnectivityState.IDLE) s.connect();
   }

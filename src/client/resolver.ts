@@ -121,6 +121,7 @@ export function resolverFor(uri: TargetUri): Registration {
 /** A resolver whose addresses never change: IP literal lists and unix sockets. */
 class StaticResolver implements Resolver {
   private closed = false;
+  private reported = false;
 
   constructor(
     private readonly addresses: SocketAddress[],
@@ -128,7 +129,9 @@ class StaticResolver implements Resolver {
   ) {}
 
   resolveNow(): void {
-    // Reported on a later turn, like any resolver: the channel is still being built.
+    // Once: the addresses cannot change, so asking again gives nothing new.
+    if (this.reported) return;
+    this.reported = true;
     queueMicrotask(() => {
       if (!this.closed) this.listener.update({ addresses: this.addresses });
     });
