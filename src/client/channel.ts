@@ -32,7 +32,7 @@ import type { ChannelCredentials } from "../credentials/index.js";
 import { isIP } from "node:net";
 import { checkServerIdentity } from "node:tls";
 import type { MethodSerializers } from "./call-options.js";
-import type { CallHost, ClientCall } from "./client-call.js";
+import type { CallHost, Startable } from "./client-call.js";
 import {
   streamStream,
   streamUnary,
@@ -71,7 +71,7 @@ export interface TransportSecurity {
   authority?: string;
 }
 
-type AnyCall = ClientCall<never, never>;
+type AnyCall = Startable;
 type StateListener = (state: ConnectivityState) => void;
 const COMPRESSION_BY_NUMBER: Record<string, string> = { "0": "identity", "1": "deflate", "2": "gzip" };
 const DEFAULT_POLICY = "pick_first";

@@ -32,7 +32,9 @@ import type { CallOptions } from "./call-options.js";
 import { resolveDeadline } from "./deadline.js";
 import type { ClientInterceptor } from "./interceptor.js";
 import { CallRetry, PREVIOUS_ATTEMPTS_HEADER, rawHeader, RETRY_PUSHBACK_HEADER, type RetryThrottle } from "./retry.js";
-import type { MethodConfig } from "./service-config.js";
+import type { HedgingPolicy, MethodConfig } from "./service-config.js";
+import { Hedging } from "./hedging.js";
+import type { PickInfo } from "./load-balancer.js";
 
 /** What a call needs from its channel. */
 export interface CallHost {
@@ -50,8 +52,16 @@ export interface CallHost {
   /** The service config's settings for a method, if the channel has a service config. */
   methodConfig(path: string): MethodConfig | undefined;
   /** Hands the call a READY connection (`call.begin`) or fails it (`call.failToStart`). */
-  startCall(call: ClientCall<never, never>): void;
-  endCall(call: ClientCall<never, never>): void;
+  startCall(call: Startable): void;
+  endCall(call: Startable): void;
+}
+
+/** What a channel starts on a picked connection: a call, or one hedged attempt of a call. */
+export interface Startable extends PickInfo {
+  readonly waitForReady: boolean;
+  begin(connection: ClientConnection, session: ClientHttp2Session): void;
+  failToStart(code: StatusCode, details: string): void;
+  cancel(details?: string): boolean;
 }
 
 /** A method as the channel sees it: a path plus a serializer and a deserializer. */
@@ -107,8 +117,9 @@ export abstract class ClientCall<Req, Res> {
   private deadline: number | undefined;
   private readonly maxSendBytes: number;
   private readonly maxReceiveBytes: number;
-  /** Set for calls whose method has a retry policy. */
-  private retry: CallRetry | undefined;
+  /** Set for calls whose method has a retry policy, or a hedging policy (once the request is known). */
+  private retry: CallRetry | Hedging | undefined;
+  private hedgingPolicy: HedgingPolicy | undefined;
   private timer: DeadlineTimer | undefined;
   private readonly signal: AbortSignal | undefined;
   private abortListener: (() => void) | undefined;
@@ -149,6 +160,7 @@ export abstract class ClientCall<Req, Res> {
       if (config.maxRequestMessageBytes !== undefined) this.maxSendBytes = Math.min(this.maxSendBytes, config.maxRequestMessageBytes);
       if (config.maxResponseMessageBytes !== undefined) this.maxReceiveBytes = Math.min(this.maxReceiveBytes, config.maxResponseMessageBytes);
       if (config.retryPolicy !== undefined && host.retryBufferBytes > 0) this.retry = new CallRetry(config.retryPolicy, host.retryThrottle);
+      if (config.hedgingPolicy !== undefined && host.retryBufferBytes > 0) this.hedgingPolicy = config.hedgingPolicy;
     }
     const md = options?.metadata;
     this.metadata = md === undefined ? undefined : md instanceof Metadata ? md : new Metadata(md);
@@ -204,7 +216,14 @@ export abstract class ClientCall<Req, Res> {
 
   /** Opens the HTTP/2 stream on a READY connection. */
   begin(connection: ClientConnection, session: ClientHttp2Session): void {
-    if (this.finished) return;
+    // A stream already: a hedged attempt won while this call still waited for a connection.
+    if (this.finished || this.stream !== undefined) return;
+    const headers = this.attemptHeaders(this.retry === undefined ? 0 : this.retry.attempts - 1);
+    this.open(connection, session, headers);
+  }
+
+  /** @internal The request headers of an attempt after `previousAttempts` others. */
+  attemptHeaders(previousAttempts: number): OutgoingHttpHeaders {
     const host = this.host;
     const headers: OutgoingHttpHeaders = {
       ":method": "POST",
@@ -219,7 +238,12 @@ export abstract class ClientCall<Req, Res> {
     if (this.deadline !== undefined) headers["grpc-timeout"] = encodeTimeout(this.deadline - Date.now());
     if (this.compressor) headers["grpc-encoding"] = this.compressor.name;
     if (this.metadata) this.metadata.toHttp2Headers(headers as Record<string, string | string[]>);
-    if (this.retry !== undefined && this.retry.attempts > 1) headers[PREVIOUS_ATTEMPTS_HEADER] = String(this.retry.attempts - 1);
+    if (previousAttempts > 0) headers[PREVIOUS_ATTEMPTS_HEADER] = String(previousAttempts);
+    return headers;
+  }
+
+  /** Opens the HTTP/2 stream on a READY connection. */
+  private open(connection: ClientConnection, session: ClientHttp2Session, headers: OutgoingHttpHeaders): void {
     let stream: ClientHttp2Stream;
     try {
       stream = connection.request(session, headers);
@@ -252,7 +276,10 @@ export abstract class ClientCall<Req, Res> {
     const endStream = (flags & http2Constants.NGHTTP2_FLAG_END_STREAM) !== 0;
     // Response headers commit the call (gRFC A6): no retry of any kind from here. A
     // Trailers-Only response does not; its status may still be retried.
-    if (!endStream) this.writer.commit();
+    if (!endStream) {
+      this.writer.commit();
+      if (this.retry !== undefined) this.retry.commit();
+    }
     const httpStatus = Number(headers[":status"]);
     if (httpStatus !== 200 && !(endStream && headers["grpc-status"] !== undefined)) {
       this.abort(httpStatusToCode(httpStatus), `Received HTTP status code ${httpStatus}`);
@@ -456,6 +483,11 @@ export abstract class ClientCall<Req, Res> {
    */
   private endAttempt(code: StatusCode, details: string): void {
     const retry = this.retry;
+    if (retry instanceof Hedging) {
+      if (this.headersRaw === undefined && !this.finished && retry.attemptFailed(code)) this.resetAttempt();
+      else this.finish(code, details);
+      return;
+    }
     if (retry !== undefined && this.headersRaw === undefined && !this.finished && this.writer.canReplay) {
       const delay = retry.nextDelay(code, rawHeader(this.trailersRaw, RETRY_PUSHBACK_HEADER), this.deadline);
       if (delay !== undefined) {
@@ -468,6 +500,31 @@ export abstract class ClientCall<Req, Res> {
       }
     }
     this.finish(code, details);
+  }
+
+  /** @internal Hedging: another attempt's stream, which has just received `headers`, becomes this call's. */
+  adopt(stream: ClientHttp2Stream, session: ClientHttp2Session, connection: ClientConnection, headers: IncomingHttpHeaders, flags: number, raw: string[], early: Buffer[]): void {
+    if (this.finished) {
+      if (!stream.closed) stream.close(http2Constants.NGHTTP2_CANCEL);
+      return;
+    }
+    if (this.stream !== undefined) this.resetAttempt(); // the call's own stream lost
+    this.stream = stream;
+    this.session = session;
+    this.connection = connection;
+    stream.on("data", this.onData);
+    stream.on("trailers", this.onTrailers);
+    stream.on("end", this.onEnd);
+    stream.on("close", this.onClose);
+    this.onResponse(headers, flags, raw);
+    for (const chunk of early) this.onData(chunk);
+    // The stream may have closed before it was adopted: its 'close' will not come again.
+    if (stream.destroyed) queueMicrotask(this.onClose);
+  }
+
+  /** @internal Hedging: no attempt succeeded. */
+  hedgingFailed(code: StatusCode, details: string): void {
+    this.abort(code, details);
   }
 
   /** Lets go of the current stream (it has ended, or will be reset) and rewinds the requests for the next. */
@@ -546,6 +603,7 @@ export abstract class ClientCall<Req, Res> {
       this.finish(e.code, e.details, err);
       return;
     }
+    if (this.hedgingPolicy !== undefined) this.retry = new Hedging(this, this.host, this.hedgingPolicy, this.host.retryThrottle, frame);
     void this.writer.write(frame);
     this.endWrites();
   }

@@ -85,6 +85,9 @@ export class CallRetry {
     }, delayMs);
   }
 
+  /** Response headers came: the call is committed (nothing to do; no retry follows a commit). */
+  commit(): void {}
+
   /** The call ended with `code`. */
   done(code: StatusCode): void {
     clearTimeout(this.timer);

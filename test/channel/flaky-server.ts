@@ -13,6 +13,10 @@ export interface Attempt {
   headers: IncomingHttpHeaders;
   /** The request messages' payloads, once the request stream ended. */
   requests: Buffer[];
+  /** When the attempt arrived (Date.now()). */
+  at: number;
+  /** The client reset the stream (RST_STREAM CANCEL) before it ended. */
+  cancelled: boolean;
 }
 
 /** What to answer: a status, optionally after some response messages, optionally with a pushback trailer. */
@@ -63,8 +67,11 @@ export class FlakyServer {
   private onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, decide: (attempt: Attempt) => Answer): void {
     stream.on("error", () => {});
     const callId = String(headers["x-call-id"] ?? "");
-    const attempt: Attempt = { callId, index: this.of(callId).length, headers, requests: [] };
+    const attempt: Attempt = { callId, index: this.of(callId).length, headers, requests: [], at: Date.now(), cancelled: false };
     this.attempts.push(attempt);
+    stream.once("close", () => {
+      if (stream.rstCode === http2.constants.NGHTTP2_CANCEL) attempt.cancelled = true;
+    });
     const chunks: Buffer[] = [];
     stream.on("data", (c: Buffer) => chunks.push(c));
     stream.once("end", () => {
