@@ -9,6 +9,10 @@ export class Backend {
   served = 0;
   /** The metadata of the last call, as the server saw it. */
   lastMetadata: Record<string, string> = {};
+  /** Seconds left of the last call's deadline, as the server saw it (undefined: none). */
+  lastTimeRemaining: number | undefined;
+  /** Calls whose context.signal aborted (client cancellation or deadline). */
+  aborted = 0;
   server: Server | undefined;
 
   private constructor(
@@ -44,13 +48,16 @@ export class Backend {
 
   private note(context: ServicerContext): void {
     this.served++;
+    this.lastTimeRemaining = context.timeRemaining();
+    context.signal.addEventListener("abort", () => this.aborted++, { once: true });
     const md: Record<string, string> = {};
-    for (const [key, value] of context.invocationMetadata()) md[key] = String(value);
+    for (const [key, value] of context.invocationMetadata()) md[key] = typeof value === "string" ? value : Array.from(value).join(",");
     this.lastMetadata = md;
   }
 
   private handlers() {
     const name = this.name;
+    const note = (context: ServicerContext) => this.note(context);
     return {
       unary: async (request: EchoRequest, context: ServicerContext) => {
         this.note(context);
@@ -63,7 +70,8 @@ export class Backend {
         }
         return { message: name, payload: request.payload };
       },
-      serverStream: async function* (this: void, request: EchoRequest, context: ServicerContext) {
+      serverStream: async function* (request: EchoRequest, context: ServicerContext) {
+        note(context);
         for (let i = 0; i < request.count; i++) {
           if (request.delayMs) await sleep(request.delayMs, context.signal);
           yield { message: name, index: i };
