@@ -271,9 +271,11 @@ export class Channel implements CallHost {
       this.onIdle = undefined;
     }
     for (const call of [...this.active]) call.cancel("Channel closed");
+    // Every connection goes now, not gracefully as when an address leaves the list.
+    const subchannels = [...this.subchannels.values()];
     this.policy?.destroy();
     this.policy = undefined;
-    for (const subchannel of this.subchannels.values()) subchannel.connection.close();
+    for (const subchannel of subchannels) subchannel.connection.close();
     this.subchannels.clear();
     this.setState(ConnectivityState.SHUTDOWN);
   }
