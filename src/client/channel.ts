@@ -5,6 +5,9 @@ import {
   ConnectivityState,
   DEFAULT_MAX_RECEIVE_MESSAGE_LENGTH,
   DEFAULT_PER_RPC_RETRY_BUFFER_SIZE,
+  DEFAULT_RETRY_BUFFER_SIZE,
+  OPT_RETRY_BUFFER_SIZE,
+  type ReplayBudget,
   logError,
   messageLimit,
   numberOption,
@@ -92,6 +95,8 @@ export class Channel implements CallHost {
   readonly defaultCompression: Compressor | undefined;
   readonly interceptors: readonly ClientInterceptor[];
   readonly retryBufferBytes: number;
+  /** @internal `grpc.retry_buffer_size`: request bytes all calls together keep for retries. */
+  readonly retryBudget: ReplayBudget | undefined;
   /** @internal The retry throttle of the service config in force, if it has one. */
   retryThrottle: RetryThrottle | undefined;
   private readonly target: TargetUri;
@@ -141,6 +146,8 @@ export class Channel implements CallHost {
     this.maxSendMessageLength = messageLimit(options, OPT_MAX_SEND_MESSAGE_LENGTH, -1);
     this.retryBufferBytes =
       numberOption(options, OPT_ENABLE_RETRIES, 1) === 0 ? 0 : Math.max(0, numberOption(options, OPT_PER_RPC_RETRY_BUFFER_SIZE, DEFAULT_PER_RPC_RETRY_BUFFER_SIZE));
+    const budget = numberOption(options, OPT_RETRY_BUFFER_SIZE, DEFAULT_RETRY_BUFFER_SIZE);
+    this.retryBudget = this.retryBufferBytes > 0 ? new ByteBudget(budget) : undefined;
     const compression = config.compression ?? COMPRESSION_BY_NUMBER[String(options[OPT_DEFAULT_COMPRESSION])] ?? stringOption(options, OPT_DEFAULT_COMPRESSION);
     if (compression !== undefined) {
       const c = getCompressor(compression);
@@ -481,6 +488,23 @@ export class Channel implements CallHost {
     trace("connectivity", () => `channel ${this.target.original}: ${ConnectivityState[state]}`);
     for (const listener of [...this.listeners]) listener(state);
     for (const [callback, active] of [...this.subscribers]) if (active) notify(callback, state);
+  }
+}
+
+/** A channel's retry buffer: calls take from it what they keep for replays and give it back on commit. */
+class ByteBudget implements ReplayBudget {
+  private used = 0;
+
+  constructor(private readonly limit: number) {}
+
+  take(bytes: number): boolean {
+    if (this.used + bytes > this.limit) return false;
+    this.used += bytes;
+    return true;
+  }
+
+  give(bytes: number): void {
+    this.used -= bytes;
   }
 }
 

@@ -13,6 +13,7 @@ import {
   type ClientConnection,
   type Frame,
   type FrameSink,
+  type ReplayBudget,
 } from "../transport/index.js";
 import {
   ACCEPT_ENCODING_HEADER,
@@ -47,6 +48,8 @@ export interface CallHost {
   readonly interceptors: readonly ClientInterceptor[];
   /** Request bytes a call keeps for a transparent retry (gRPC's per-RPC retry buffer); 0 disables it. */
   readonly retryBufferBytes: number;
+  /** What all calls of the channel keep together (`grpc.retry_buffer_size`). */
+  readonly retryBudget: ReplayBudget | undefined;
   /** The retry throttle of the channel's service config, if it has one. */
   readonly retryThrottle: RetryThrottle | undefined;
   /** The service config's settings for a method, if the channel has a service config. */
@@ -173,7 +176,7 @@ export abstract class ClientCall<Req, Res> {
       this.compressor = host.defaultCompression;
     }
     if (streamingResponse) this.queue = new MessageQueue<Res>(READ_HIGH_WATER_BYTES, () => this.stream?.resume(), this);
-    this.writer = new MessageWriter(this, host.retryBufferBytes);
+    this.writer = new MessageWriter(this, host.retryBufferBytes, host.retryBudget);
     this.signal = options?.signal;
   }
 

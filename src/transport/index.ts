@@ -3,7 +3,7 @@ export { ConnectivityState } from "./connectivity-state.js";
 export { ClientConnection, type ConnectionConfig, type SocketAddress } from "./client-connection.js";
 export { ServerListener, type ListenerConfig, type StreamHandler } from "./server-listener.js";
 export { MessageQueue, type MessageDecoding } from "./message-queue.js";
-export { MessageWriter, encodeMessage, endWithFrame, handled, writeFrame, type Frame, type FrameSink } from "./message-writer.js";
+export { MessageWriter, encodeMessage, endWithFrame, handled, writeFrame, type Frame, type FrameSink, type ReplayBudget } from "./message-writer.js";
 export { MessageReader, type MessageParser, type MessageSink } from "./message-reader.js";
 export { trace, logDebug, logError } from "./trace.js";
 export * from "./options.js";

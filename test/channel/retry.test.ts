@@ -56,6 +56,23 @@ test("maxAttempts 2 is not enough: the call fails with the last attempt's status
   await assertNoLeaks();
 });
 
+test("requests past grpc.per_rpc_retry_buffer_size, or past the channel's grpc.retry_buffer_size, commit the call: no retry", async () => {
+  const server = await FlakyServer.start((a) => ({ status: a.index === 0 ? UNAVAILABLE : 0 }));
+  const big = "x".repeat(2000);
+  const perCall = insecureChannel(server.target, { options: { "grpc.service_config": retryConfig(3), "grpc.per_rpc_retry_buffer_size": 1000 } });
+  await expectStatus(unary(perCall, "per-call", big), UNAVAILABLE);
+  assert.is(server.of("per-call").length, 1);
+  const perChannel = insecureChannel(server.target, { options: { "grpc.service_config": retryConfig(3), "grpc.retry_buffer_size": 1000 } });
+  await expectStatus(unary(perChannel, "per-channel", big), UNAVAILABLE);
+  assert.is(server.of("per-channel").length, 1);
+  // A small request fits: the budget was given back when the big call ended.
+  assert.is(Buffer.from(await unary(perChannel, "small", "small")).toString(), "small");
+  assert.is(server.of("small").length, 2);
+  await Promise.all([perCall.close(), perChannel.close()]);
+  await server.stop();
+  await assertNoLeaks();
+});
+
 test("a status outside retryableStatusCodes is not retried", async () => {
   const server = await FlakyServer.start(() => ({ status: StatusCode.INTERNAL }));
   const channel = insecureChannel(server.target, { options: { "grpc.service_config": retryConfig(5) } });
