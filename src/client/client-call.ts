@@ -551,7 +551,8 @@ export abstract class ClientCall<Req, Res> {
     this.trailersRaw = undefined;
     this.receivedStatus = undefined;
     this.settling = false;
-    this.writer.rewind();
+    // Hedging keeps its own copy of the request: its writer may have let go of the replay.
+    if (this.writer.canReplay) this.writer.rewind();
   }
 
   /** The status is final; settle whatever the subclass exposes. */

@@ -67,6 +67,19 @@ test("a non-fatal status starts the next attempt at once; a fatal one ends the c
   await assertNoLeaks();
 });
 
+test("a request larger than grpc.per_rpc_retry_buffer_size is hedged all the same", async () => {
+  const server = await FlakyServer.start((a) => ({ status: a.index === 0 ? StatusCode.UNAVAILABLE : 0 }));
+  const options = { "grpc.service_config": hedgingConfig(2, "10s", ["UNAVAILABLE"]), "grpc.per_rpc_retry_buffer_size": 1000 };
+  const channel = insecureChannel(server.target, { options });
+  const big = Buffer.alloc(5000, 7);
+  const reply = await channel.unaryUnary("/test.Hedged/Unary")(big, { metadata: { "x-call-id": "big" } });
+  assert.is(reply.length, 5000);
+  assert.is(server.of("big").length, 2);
+  await channel.close();
+  await server.stop();
+  await assertNoLeaks();
+});
+
 test("server streaming: the winning attempt's messages are the call's", async () => {
   const server = await FlakyServer.start((a) => ({ status: 0, responses: 3, delayMs: a.index === 0 ? 2000 : 0 }));
   const channel = insecureChannel(server.target, { options: { "grpc.service_config": hedgingConfig(2, "0.05s") } });
