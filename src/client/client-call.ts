@@ -222,31 +222,6 @@ export abstract class ClientCall<Req, Res> {
     // A stream already: a hedged attempt won while this call still waited for a connection.
     if (this.finished || this.stream !== undefined) return;
     const headers = this.attemptHeaders(this.retry === undefined ? 0 : this.retry.attempts - 1);
-    this.open(connection, session, headers);
-  }
-
-  /** @internal The request headers of an attempt after `previousAttempts` others. */
-  attemptHeaders(previousAttempts: number): OutgoingHttpHeaders {
-    const host = this.host;
-    const headers: OutgoingHttpHeaders = {
-      ":method": "POST",
-      ":scheme": host.scheme,
-      ":path": this.method.path,
-      ":authority": host.authority,
-      "content-type": "application/grpc",
-      te: "trailers",
-      "user-agent": host.userAgent,
-      "grpc-accept-encoding": ACCEPT_ENCODING_HEADER,
-    };
-    if (this.deadline !== undefined) headers["grpc-timeout"] = encodeTimeout(this.deadline - Date.now());
-    if (this.compressor) headers["grpc-encoding"] = this.compressor.name;
-    if (this.metadata) this.metadata.toHttp2Headers(headers as Record<string, string | string[]>);
-    if (previousAttempts > 0) headers[PREVIOUS_ATTEMPTS_HEADER] = String(previousAttempts);
-    return headers;
-  }
-
-  /** Opens the HTTP/2 stream on a READY connection. */
-  private open(connection: ClientConnection, session: ClientHttp2Session, headers: OutgoingHttpHeaders): void {
     let stream: ClientHttp2Stream;
     try {
       stream = connection.request(session, headers);
@@ -267,6 +242,26 @@ export abstract class ClientCall<Req, Res> {
     stream.on("close", this.onClose);
     stream.on("error", ignore);
     this.writer.attach(new RequestSink(stream));
+  }
+
+  /** @internal The request headers of an attempt after `previousAttempts` others. */
+  attemptHeaders(previousAttempts: number): OutgoingHttpHeaders {
+    const host = this.host;
+    const headers: OutgoingHttpHeaders = {
+      ":method": "POST",
+      ":scheme": host.scheme,
+      ":path": this.method.path,
+      ":authority": host.authority,
+      "content-type": "application/grpc",
+      te: "trailers",
+      "user-agent": host.userAgent,
+      "grpc-accept-encoding": ACCEPT_ENCODING_HEADER,
+    };
+    if (this.deadline !== undefined) headers["grpc-timeout"] = encodeTimeout(this.deadline - Date.now());
+    if (this.compressor) headers["grpc-encoding"] = this.compressor.name;
+    if (this.metadata) this.metadata.toHttp2Headers(headers as Record<string, string | string[]>);
+    if (previousAttempts > 0) headers[PREVIOUS_ATTEMPTS_HEADER] = String(previousAttempts);
+    return headers;
   }
 
   /** The channel could not provide a connection. */
