@@ -123,6 +123,8 @@ export abstract class ClientCall<Req, Res> {
   /** Set for calls whose method has a retry policy, or a hedging policy (once the request is known). */
   private retry: CallRetry | Hedging | undefined;
   private hedgingPolicy: HedgingPolicy | undefined;
+  /** With a hedging policy: the request frames, for the hedged attempts (dropped once past the retry buffer). */
+  private hedgeFrames: (Frame | Promise<Frame>)[] | undefined;
   private timer: DeadlineTimer | undefined;
   private readonly signal: AbortSignal | undefined;
   private abortListener: (() => void) | undefined;
@@ -163,7 +165,10 @@ export abstract class ClientCall<Req, Res> {
       if (config.maxRequestMessageBytes !== undefined) this.maxSendBytes = Math.min(this.maxSendBytes, config.maxRequestMessageBytes);
       if (config.maxResponseMessageBytes !== undefined) this.maxReceiveBytes = Math.min(this.maxReceiveBytes, config.maxResponseMessageBytes);
       if (config.retryPolicy !== undefined && host.retryBufferBytes > 0) this.retry = new CallRetry(config.retryPolicy, host.retryThrottle);
-      if (config.hedgingPolicy !== undefined && host.retryBufferBytes > 0) this.hedgingPolicy = config.hedgingPolicy;
+      if (config.hedgingPolicy !== undefined && host.retryBufferBytes > 0) {
+        this.hedgingPolicy = config.hedgingPolicy;
+        this.hedgeFrames = [];
+      }
     }
     const md = options?.metadata;
     this.metadata = md === undefined ? undefined : md instanceof Metadata ? md : new Metadata(md);
@@ -569,13 +574,23 @@ export abstract class ClientCall<Req, Res> {
       this.abort(e.code, e.details, err);
       return handled(Promise.reject(this.failure));
     }
+    if (this.hedgeFrames !== undefined) this.keepForHedging(frame);
     return this.writer.write(frame);
+  }
+
+  private keepForHedging(frame: Frame | Promise<Frame>): void {
+    if (this.writer.canReplay) this.hedgeFrames!.push(frame);
+    else this.hedgeFrames = undefined; // past the retry buffer: committed, no hedging
   }
 
   /** Half-closes the request side. */
   protected endWrites(): void {
     if (this.writesDone || this.finished) return;
     this.writesDone = true;
+    // Hedged attempts start once the request is complete, each sending all of it.
+    const frames = this.hedgeFrames;
+    if (frames !== undefined && this.writer.canReplay) this.retry = new Hedging(this, this.host, this.hedgingPolicy!, this.host.retryThrottle, frames);
+    this.hedgeFrames = undefined;
     this.writer.end();
   }
 
@@ -602,7 +617,7 @@ export abstract class ClientCall<Req, Res> {
       this.finish(e.code, e.details, err);
       return;
     }
-    if (this.hedgingPolicy !== undefined) this.retry = new Hedging(this, this.host, this.hedgingPolicy, this.host.retryThrottle, frame);
+    if (this.hedgeFrames !== undefined) this.hedgeFrames.push(frame);
     void this.writer.write(frame);
     this.endWrites();
   }

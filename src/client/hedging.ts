@@ -1,5 +1,5 @@
 import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http2";
-import { endWithFrame, http2Constants, trace, type ClientConnection, type Frame } from "../transport/index.js";
+import { endWithFrame, http2Constants, trace, writeFrame, type ClientConnection, type Frame } from "../transport/index.js";
 import { http2ErrorCodeToStatus, parseStatusCode, StatusCode, type Metadata } from "../wire/index.js";
 import type { RetryThrottle } from "./retry.js";
 import type { HedgingPolicy } from "./service-config.js";
@@ -24,9 +24,10 @@ export interface AttemptHost {
 }
 
 /**
- * gRFC A6 hedging for a call whose request is complete when it starts (unary and
- * server-streaming): the call's own stream is the first attempt; every
- * `hedgingDelay` another attempt with the same request starts, up to `maxAttempts`.
+ * gRFC A6 hedging: the call's own stream is the first attempt; once the request is
+ * complete (at once for unary requests, at `doneWriting()` for streams, and only if
+ * it fits the retry buffer) another attempt with the whole request starts every
+ * `hedgingDelay`, up to `maxAttempts`.
  * The first attempt to receive response headers (or a status that is not in
  * `nonFatalStatusCodes`) wins; the others are cancelled. A non-fatal status starts
  * the next attempt at once.
@@ -45,7 +46,7 @@ export class Hedging {
     readonly host: AttemptHost,
     private readonly policy: HedgingPolicy,
     private readonly throttle: RetryThrottle | undefined,
-    readonly frame: Frame | Promise<Frame>,
+    readonly frames: readonly (Frame | Promise<Frame>)[],
   ) {
     this.scheduleNext();
   }
@@ -176,16 +177,16 @@ export class HedgeAttempt {
     stream.on("data", this.onData);
     stream.once("response", this.onResponse);
     stream.once("close", this.onClose);
-    const frame = this.hedging.frame;
-    if (frame instanceof Promise) {
-      frame.then(
-        (f) => {
-          if (!stream.destroyed) endWithFrame(stream, f);
+    const frames = this.hedging.frames;
+    if (frames.some((f) => f instanceof Promise)) {
+      Promise.all(frames).then(
+        (ready) => {
+          if (!stream.destroyed) send(stream, ready);
         },
         () => this.cancel(),
       );
     } else {
-      endWithFrame(stream, frame);
+      send(stream, frames as readonly Frame[]);
     }
   }
 
@@ -237,6 +238,12 @@ export class HedgeAttempt {
     this.release();
     this.hedging.onFailed(this, code, details);
   }
+}
+
+/** The whole request and the end of it; what flow control holds back, Node buffers (at most the retry buffer). */
+function send(stream: ClientHttp2Stream, frames: readonly Frame[]): void {
+  for (let i = 0; i < frames.length - 1; i++) writeFrame(stream, frames[i]!);
+  endWithFrame(stream, frames[frames.length - 1]);
 }
 
 function ignore(): void {}

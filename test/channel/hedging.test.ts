@@ -80,6 +80,22 @@ test("a request larger than grpc.per_rpc_retry_buffer_size is hedged all the sam
   await assertNoLeaks();
 });
 
+test("client streaming: hedged attempts start once the request is complete, each with all of it", async () => {
+  const server = await FlakyServer.start((a) => ({ status: 0, delayMs: a.index === 0 ? 2000 : 0 }));
+  const channel = insecureChannel(server.target, { options: { "grpc.service_config": hedgingConfig(3, "0.05s") } });
+  const call = channel.streamUnary("/test.Hedged/Upload")(undefined, { metadata: { "x-call-id": "up" } });
+  for (const part of ["one", "two", "three"]) await call.write(Buffer.from(part));
+  await call.doneWriting();
+  assert.is(Buffer.from(await call).toString(), "onetwothree");
+  const attempts = server.of("up");
+  assert.ok(attempts.length >= 2);
+  for (const a of attempts) assert.equal(a.requests.map(String), ["one", "two", "three"]);
+  await eventually(() => attempts[0]!.cancelled, "the slow first attempt to be cancelled");
+  await channel.close();
+  await server.stop();
+  await assertNoLeaks();
+});
+
 test("server streaming: the winning attempt's messages are the call's", async () => {
   const server = await FlakyServer.start((a) => ({ status: 0, responses: 3, delayMs: a.index === 0 ? 2000 : 0 }));
   const channel = insecureChannel(server.target, { options: { "grpc.service_config": hedgingConfig(2, "0.05s") } });
