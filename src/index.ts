@@ -17,6 +17,7 @@ export {
   ConnectivityState,
   registerInstrumentation,
   type ChannelOptions,
+  type SocketAddress,
   type InstrumentationPlugin,
   type ChannelInfo,
   type ChannelObserver,

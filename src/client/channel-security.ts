@@ -25,9 +25,16 @@ export interface TransportSecurity {
  * (and the `:authority`). Local credentials refuse a target that is not local.
  */
 export function channelSecurity(target: string, credentials: ChannelCredentials, options: ChannelOptions): TransportSecurity {
-  const parsed = parseTarget(target);
+  // A custom resolver's scheme has no host here: the override names the server, or nothing does.
+  let parsed: ReturnType<typeof parseTarget> | undefined;
+  try {
+    parsed = parseTarget(target);
+  } catch {
+    parsed = undefined;
+  }
   const callCredentials = credentials.callCredentials;
   if (credentials.local !== undefined) {
+    if (parsed === undefined) throw new TypeError(`Local credentials need a unix: or loopback target, got ${target}`);
     const address = parsed.address;
     if (credentials.local === LocalConnectionType.UDS) {
       if (!("path" in address)) throw new TypeError(`Local credentials (UDS) need a unix: target, got ${target}`);
@@ -37,8 +44,8 @@ export function channelSecurity(target: string, credentials: ChannelCredentials,
     return { secure: false, callCredentials, callCredentialsAllowed: true };
   }
   const override = stringOption(options, OPT_SSL_TARGET_NAME_OVERRIDE);
-  const host = "host" in parsed.address ? parsed.address.host : "localhost";
-  const tls = { ...credentials.tls, servername: override ?? (isIP(host) ? undefined : host) };
+  const host = parsed === undefined ? "" : "host" in parsed.address ? parsed.address.host : "localhost";
+  const tls = { ...credentials.tls, servername: override ?? (host === "" || isIP(host) ? undefined : host) };
   if (override !== undefined) {
     // Node checks the certificate against `servername`, which carries the override.
     tls.checkServerIdentity = (_host: string, cert) => checkServerIdentity(override, cert);

@@ -16,6 +16,7 @@ import {
   type ChannelObserver,
   type Frame,
   type FrameSink,
+  type ReplayBudget,
 } from "../transport/index.js";
 import {
   ACCEPT_ENCODING_HEADER,
@@ -37,6 +38,10 @@ import { applyCallCredentials, callCredentialsFor, withCredentialMetadata, type 
 import type { CallOptions } from "./call-options.js";
 import { resolveDeadline } from "./deadline.js";
 import type { ClientInterceptor } from "./interceptor.js";
+import { CallRetry, PREVIOUS_ATTEMPTS_HEADER, rawHeader, RETRY_PUSHBACK_HEADER, type RetryThrottle } from "./retry.js";
+import type { HedgingPolicy, MethodConfig } from "./service-config.js";
+import { Hedging } from "./hedging.js";
+import type { PickInfo } from "./load-balancer.js";
 
 /** What a call needs from its channel. */
 export interface CallHost extends CallCredentialsHost {
@@ -49,11 +54,25 @@ export interface CallHost extends CallCredentialsHost {
   readonly interceptors: readonly ClientInterceptor[];
   /** Request bytes a call keeps for a transparent retry (gRPC's per-RPC retry buffer); 0 disables it. */
   readonly retryBufferBytes: number;
+  /** What all calls of the channel keep together (`grpc.retry_buffer_size`). */
+  readonly retryBudget: ReplayBudget | undefined;
+  /** The retry throttle of the channel's service config, if it has one. */
+  readonly retryThrottle: RetryThrottle | undefined;
+  /** The service config's settings for a method, if the channel has a service config. */
+  methodConfig(path: string): MethodConfig | undefined;
   /** Hands the call a READY connection (`call.begin`) or fails it (`call.failToStart`). */
-  startCall(call: ClientCall<never, never>): void;
-  endCall(call: ClientCall<never, never>): void;
+  startCall(call: Startable): void;
+  endCall(call: Startable): void;
   /** The channel's instrumentation (channelz, metrics), if a plugin observes it. */
   readonly observer?: ChannelObserver | undefined;
+}
+
+/** What a channel starts on a picked connection: a call, or one hedged attempt of a call. */
+export interface Startable extends PickInfo {
+  readonly waitForReady: boolean;
+  begin(connection: ClientConnection, session: ClientHttp2Session): void;
+  failToStart(code: StatusCode, details: string): void;
+  cancel(details?: string): boolean;
 }
 
 /** A method as the channel sees it: a path plus a serializer and a deserializer. */
@@ -105,7 +124,14 @@ export abstract class ClientCall<Req, Res> {
   private readonly writer: MessageWriter;
   private retried = false;
   private settling = false;
-  private readonly deadline: number | undefined;
+  private deadline: number | undefined;
+  private readonly maxSendBytes: number;
+  private readonly maxReceiveBytes: number;
+  /** Set for calls whose method has a retry policy, or a hedging policy (once the request is known). */
+  private retry: CallRetry | Hedging | undefined;
+  private hedgingPolicy: HedgingPolicy | undefined;
+  /** With a hedging policy: the request frames, for the hedged attempts (dropped once past the retry buffer). */
+  private hedgeFrames: (Frame | Promise<Frame>)[] | undefined;
   private timer: DeadlineTimer | undefined;
   private readonly signal: AbortSignal | undefined;
   private abortListener: (() => void) | undefined;
@@ -134,8 +160,27 @@ export abstract class ClientCall<Req, Res> {
     options: CallOptions | undefined,
     streamingResponse: boolean,
   ) {
-    this.waitForReady = options?.waitForReady === true;
     this.deadline = options ? resolveDeadline(options.timeoutMs, options.deadline) : undefined;
+    this.maxSendBytes = host.maxSendMessageLength;
+    this.maxReceiveBytes = host.maxReceiveMessageLength;
+    const config = host.methodConfig(method.path);
+    if (config === undefined) {
+      this.waitForReady = options?.waitForReady === true;
+    } else {
+      // The service config's method settings; the call's own options win, limits take the lower.
+      this.waitForReady = options?.waitForReady ?? config.waitForReady === true;
+      if (config.timeoutMs !== undefined) {
+        const configured = Date.now() + config.timeoutMs;
+        if (this.deadline === undefined || configured < this.deadline) this.deadline = configured;
+      }
+      if (config.maxRequestMessageBytes !== undefined) this.maxSendBytes = Math.min(this.maxSendBytes, config.maxRequestMessageBytes);
+      if (config.maxResponseMessageBytes !== undefined) this.maxReceiveBytes = Math.min(this.maxReceiveBytes, config.maxResponseMessageBytes);
+      if (config.retryPolicy !== undefined && host.retryBufferBytes > 0) this.retry = new CallRetry(config.retryPolicy, host.retryThrottle);
+      if (config.hedgingPolicy !== undefined && host.retryBufferBytes > 0) {
+        this.hedgingPolicy = config.hedgingPolicy;
+        this.hedgeFrames = [];
+      }
+    }
     const md = options?.metadata;
     this.metadata = md === undefined ? undefined : md instanceof Metadata ? md : new Metadata(md);
     const compression = options?.compression;
@@ -147,10 +192,20 @@ export abstract class ClientCall<Req, Res> {
       this.compressor = host.defaultCompression;
     }
     if (streamingResponse) this.queue = new MessageQueue<Res>(READ_HIGH_WATER_BYTES, () => this.stream?.resume(), this);
-    this.writer = new MessageWriter(this, host.retryBufferBytes);
+    this.writer = new MessageWriter(this, host.retryBufferBytes, host.retryBudget);
     this.signal = options?.signal;
     this.observer = host.observer?.onCallStarted?.(method.path);
     this.credentials = callCredentialsFor(host, options?.credentials);
+  }
+
+  /** @internal PickInfo: the method path, for load-balancing pickers. */
+  get methodPath(): string {
+    return this.method.path;
+  }
+
+  /** @internal PickInfo: the call's metadata, for load-balancing pickers. */
+  get requestMetadata(): Metadata | undefined {
+    return this.metadata;
   }
 
   /** Called by the multi-callable once the subclass is constructed. */
@@ -198,21 +253,9 @@ export abstract class ClientCall<Req, Res> {
 
   /** Opens the HTTP/2 stream on a READY connection. */
   begin(connection: ClientConnection, session: ClientHttp2Session): void {
-    if (this.finished) return;
-    const host = this.host;
-    const headers: OutgoingHttpHeaders = {
-      ":method": "POST",
-      ":scheme": host.scheme,
-      ":path": this.method.path,
-      ":authority": host.authority,
-      "content-type": "application/grpc",
-      te: "trailers",
-      "user-agent": host.userAgent,
-      "grpc-accept-encoding": ACCEPT_ENCODING_HEADER,
-    };
-    if (this.deadline !== undefined) headers["grpc-timeout"] = encodeTimeout(this.deadline - Date.now());
-    if (this.compressor) headers["grpc-encoding"] = this.compressor.name;
-    if (this.metadata) this.metadata.toHttp2Headers(headers as Record<string, string | string[]>);
+    // A stream already: a hedged attempt won while this call still waited for a connection.
+    if (this.finished || this.stream !== undefined) return;
+    const headers = this.attemptHeaders(this.retry === undefined ? 0 : this.retry.attempts - 1);
     let stream: ClientHttp2Stream;
     try {
       stream = connection.request(session, headers);
@@ -241,6 +284,26 @@ export abstract class ClientCall<Req, Res> {
     }
   }
 
+  /** @internal The request headers of an attempt after `previousAttempts` others. */
+  attemptHeaders(previousAttempts: number): OutgoingHttpHeaders {
+    const host = this.host;
+    const headers: OutgoingHttpHeaders = {
+      ":method": "POST",
+      ":scheme": host.scheme,
+      ":path": this.method.path,
+      ":authority": host.authority,
+      "content-type": "application/grpc",
+      te: "trailers",
+      "user-agent": host.userAgent,
+      "grpc-accept-encoding": ACCEPT_ENCODING_HEADER,
+    };
+    if (this.deadline !== undefined) headers["grpc-timeout"] = encodeTimeout(this.deadline - Date.now());
+    if (this.compressor) headers["grpc-encoding"] = this.compressor.name;
+    if (this.metadata) this.metadata.toHttp2Headers(headers as Record<string, string | string[]>);
+    if (previousAttempts > 0) headers[PREVIOUS_ATTEMPTS_HEADER] = String(previousAttempts);
+    return headers;
+  }
+
   /** The channel could not provide a connection. */
   failToStart(code: StatusCode, details: string, cause?: unknown): void {
     this.finish(code, details, cause);
@@ -248,9 +311,13 @@ export abstract class ClientCall<Req, Res> {
 
   private onResponse = (headers: IncomingHttpHeaders, flags: number, raw: string[]): void => {
     if (this.finished) return;
-    // The server's application has seen the call: a retry is no longer transparent.
-    this.writer.commit();
     const endStream = (flags & http2Constants.NGHTTP2_FLAG_END_STREAM) !== 0;
+    // Response headers commit the call (gRFC A6): no retry of any kind from here. A
+    // Trailers-Only response does not; its status may still be retried.
+    if (!endStream) {
+      this.writer.commit();
+      if (this.retry !== undefined) this.retry.commit();
+    }
     const httpStatus = Number(headers[":status"]);
     if (httpStatus !== 200 && !(endStream && headers["grpc-status"] !== undefined)) {
       this.abort(httpStatusToCode(httpStatus), `Received HTTP status code ${httpStatus}`);
@@ -276,7 +343,7 @@ export abstract class ClientCall<Req, Res> {
         return;
       }
     }
-    const reader = new MessageReader(this, this.host.maxReceiveMessageLength, decompressor);
+    const reader = new MessageReader(this, this.maxReceiveBytes, decompressor);
     this.reader = reader;
     this.wakeHeaderWaiters();
     const early = this.early;
@@ -374,11 +441,11 @@ export abstract class ClientCall<Req, Res> {
     if (this.finished || this.settling) return;
     const received = this.receivedStatus;
     if (received !== undefined) {
+      const stream = this.stream!;
       this.settleWithStatus(received);
       // The server is done; if we are still sending, stop (RST_STREAM NO_ERROR, as
       // PROTOCOL-HTTP2.md asks) so the stream is released. Only then: a reset per call
       // looks like a rapid-reset attack to servers (Node answers with GOAWAY).
-      const stream = this.stream!;
       if (!stream.writableEnded && !stream.closed) stream.close(http2Constants.NGHTTP2_NO_ERROR);
       return;
     }
@@ -394,11 +461,11 @@ export abstract class ClientCall<Req, Res> {
     // Node detaches a closed stream from its session, so the session is kept from begin().
     if (this.session!.destroyed) {
       trace("call", () => `${this.method.path}: connection dropped under stream ${stream.id} (rst ${rst}, GOAWAY last stream id ${this.connection!.goawayLastStreamId(this.session!)}, response headers ${this.headersRaw !== undefined})`);
-      this.finish(StatusCode.UNAVAILABLE, "Connection dropped");
+      this.endAttempt(StatusCode.UNAVAILABLE, "Connection dropped");
     } else if (rst !== undefined && rst !== http2Constants.NGHTTP2_NO_ERROR) {
-      this.finish(http2ErrorCodeToStatus(rst), `Received RST_STREAM with code ${rst}`);
+      this.endAttempt(http2ErrorCodeToStatus(rst), `Received RST_STREAM with code ${rst}`);
     } else {
-      this.finish(StatusCode.INTERNAL, "Stream closed without a gRPC status");
+      this.endAttempt(StatusCode.INTERNAL, "Stream closed without a gRPC status");
     }
   }
 
@@ -407,7 +474,11 @@ export abstract class ClientCall<Req, Res> {
       this.finish(StatusCode.INTERNAL, "Response ended in the middle of a message");
       return;
     }
-    if (this.queue !== undefined || received !== StatusCode.OK) {
+    if (received !== StatusCode.OK) {
+      this.endAttempt(received, this.receivedDetails);
+      return;
+    }
+    if (this.queue !== undefined) {
       this.finish(received, this.receivedDetails);
       return;
     }
@@ -439,6 +510,75 @@ export abstract class ClientCall<Req, Res> {
     if (this.retried || this.finished || !this.writer.canReplay) return false;
     this.retried = true;
     trace("call", () => `${this.method.path}: transparent retry, ${why}`);
+    this.resetAttempt();
+    this.host.startCall(this as unknown as ClientCall<never, never>);
+    return true;
+  }
+
+  /**
+   * An attempt ended with `code` before the response headers came: with a retry
+   * policy that allows it, the call starts again after the policy's backoff (gRFC
+   * A6); otherwise that is the call's status.
+   */
+  private endAttempt(code: StatusCode, details: string): void {
+    const retry = this.retry;
+    if (retry instanceof Hedging) {
+      if (this.headersRaw === undefined && !this.finished && retry.attemptFailed(code)) this.resetAttempt();
+      else this.finish(code, details);
+      return;
+    }
+    if (retry !== undefined && this.headersRaw === undefined && !this.finished && this.writer.canReplay) {
+      const delay = retry.nextDelay(code, rawHeader(this.trailersRaw, RETRY_PUSHBACK_HEADER), this.deadline);
+      if (delay !== undefined) {
+        trace("call", () => `${this.method.path}: ${StatusCode[code]} (${details}); attempt ${retry.attempts} in ${Math.round(delay)} ms`);
+        this.resetAttempt();
+        retry.schedule(delay, () => {
+          if (!this.finished) this.host.startCall(this as unknown as ClientCall<never, never>);
+        });
+        return;
+      }
+    }
+    this.finish(code, details);
+  }
+
+  /** @internal Hedging: another attempt's stream, which has just received `headers`, becomes this call's. */
+  adopt(stream: ClientHttp2Stream, session: ClientHttp2Session, connection: ClientConnection, headers: IncomingHttpHeaders, flags: number, raw: string[], early: Buffer[]): void {
+    if (this.finished) {
+      if (!stream.closed) stream.close(http2Constants.NGHTTP2_CANCEL);
+      return;
+    }
+    if (this.stream !== undefined) this.resetAttempt(); // the call's own stream lost
+    this.stream = stream;
+    this.session = session;
+    this.connection = connection;
+    stream.on("data", this.onData);
+    stream.on("trailers", this.onTrailers);
+    stream.on("end", this.onEnd);
+    stream.on("close", this.onClose);
+    this.onResponse(headers, flags, raw);
+    for (const chunk of early) this.onData(chunk);
+    // The stream may have closed before it was adopted: its 'close' will not come again.
+    if (stream.destroyed) queueMicrotask(this.onClose);
+  }
+
+  /** @internal Hedging: no attempt succeeded. */
+  hedgingFailed(code: StatusCode, details: string): void {
+    this.abort(code, details);
+  }
+
+  /** Lets go of the current stream (it has ended, or will be reset) and rewinds the requests for the next. */
+  private resetAttempt(): void {
+    const stream = this.stream;
+    if (stream !== undefined) {
+      stream.off("response", this.onResponse);
+      stream.off("data", this.onData);
+      stream.off("trailers", this.onTrailers);
+      stream.off("end", this.onEnd);
+      stream.off("close", this.onClose);
+      // A stream that ended with a status needs no reset once our side is done too.
+      const ended = this.receivedStatus !== undefined;
+      if (!stream.closed && !(ended && stream.writableEnded)) stream.close(ended ? http2Constants.NGHTTP2_NO_ERROR : http2Constants.NGHTTP2_CANCEL);
+    }
     this.stream = undefined;
     this.session = undefined;
     this.connection = undefined;
@@ -446,9 +586,9 @@ export abstract class ClientCall<Req, Res> {
     this.early = undefined;
     this.trailersRaw = undefined;
     this.receivedStatus = undefined;
-    this.writer.rewind();
-    this.host.startCall(this as unknown as ClientCall<never, never>);
-    return true;
+    this.settling = false;
+    // Hedging keeps its own copy of the request: its writer may have let go of the replay.
+    if (this.writer.canReplay) this.writer.rewind();
   }
 
   /** The status is final; settle whatever the subclass exposes. */
@@ -470,13 +610,23 @@ export abstract class ClientCall<Req, Res> {
       this.abort(e.code, e.details, err);
       return handled(Promise.reject(this.failure));
     }
+    if (this.hedgeFrames !== undefined) this.keepForHedging(frame);
     return this.writer.write(frame);
+  }
+
+  private keepForHedging(frame: Frame | Promise<Frame>): void {
+    if (this.writer.canReplay) this.hedgeFrames!.push(frame);
+    else this.hedgeFrames = undefined; // past the retry buffer: committed, no hedging
   }
 
   /** Half-closes the request side. */
   protected endWrites(): void {
     if (this.writesDone || this.finished) return;
     this.writesDone = true;
+    // Hedged attempts start once the request is complete, each sending all of it.
+    const frames = this.hedgeFrames;
+    if (frames !== undefined && this.writer.canReplay) this.retry = new Hedging(this, this.host, this.hedgingPolicy!, this.host.retryThrottle, frames);
+    this.hedgeFrames = undefined;
     this.writer.end();
   }
 
@@ -503,6 +653,7 @@ export abstract class ClientCall<Req, Res> {
       this.finish(e.code, e.details, err);
       return;
     }
+    if (this.hedgeFrames !== undefined) this.hedgeFrames.push(frame);
     void this.writer.write(frame);
     this.endWrites();
   }
@@ -516,7 +667,7 @@ export abstract class ClientCall<Req, Res> {
     }
     this.observer?.onMessageSent?.();
     // A serializer that hands back the request itself (raw bytes) leaves it to the caller, who may reuse it.
-    return encodeMessage(bytes, this.host.maxSendMessageLength, compress ? this.compressor : undefined, bytes !== (request as unknown));
+    return encodeMessage(bytes, this.maxSendBytes, compress ? this.compressor : undefined, bytes !== (request as unknown));
   }
 
   /** @internal MessageWriter owner */
@@ -541,6 +692,7 @@ export abstract class ClientCall<Req, Res> {
     this.statusDetails = details;
     this.timer?.cancel();
     this.observer?.onEnd?.(code, details);
+    if (this.retry !== undefined) this.retry.done(code);
     if (this.abortListener) this.signal!.removeEventListener("abort", this.abortListener);
     this.host.endCall(this as unknown as ClientCall<never, never>);
     if (code !== StatusCode.OK) {

@@ -12,3 +12,15 @@ export type {
 export { createClient, protobufSerializers, type Client, type MethodClient, type AnyKindCall, type AnyKindMultiCallable } from "./create-client.js";
 export { parseTarget, type Target } from "./target.js";
 export type { ClientInterceptor, ClientCallDetails, Call, MethodKind } from "./interceptor.js";
+export { registerResolver, type Resolver, type ResolverFactory, type ResolverListener, type ResolverResult, type TargetUri } from "./resolver.js";
+export { registerLoadBalancer } from "./load-balancer-registry.js";
+export type {
+  ChannelControlHelper,
+  LoadBalancer,
+  LoadBalancerConfigValidator,
+  LoadBalancerFactory,
+  PickInfo,
+  PickResult,
+  Picker,
+} from "./load-balancer.js";
+export { Subchannel } from "./subchannel.js";

@@ -6,13 +6,14 @@ export interface Target {
   authority: string;
 }
 
-const DEFAULT_PORT = 443;
+export const DEFAULT_PORT = 443;
 
 /**
- * Parses a gRPC target (doc/naming.md): `host:port`, `host`, `[v6]:port`,
- * `dns:[//authority/]host[:port]`, `ipv4:addr[:port][,...]`, `ipv6:[addr]:port[,...]`,
- * `unix:path`, `unix:///absolute/path`. Lists use their first address: one is
- * enough until resolvers and load balancing arrive.
+ * Parses a gRPC target (doc/naming.md) of the built-in schemes into its first
+ * address: `host:port`, `host`, `[v6]:port`, `dns:[//authority/]host[:port]`,
+ * `ipv4:addr[:port][,...]`, `ipv6:[addr]:port[,...]`, `unix:path`,
+ * `unix:///absolute/path`, `unix-abstract:name`. A channel resolves the whole target
+ * (every address of a list, every record of a name); this is for tools that want one.
  */
 export function parseTarget(target: string): Target {
   if (target.startsWith("unix:")) {
@@ -36,27 +37,28 @@ export function parseTarget(target: string): Target {
     }
     if (scheme !== "dns") rest = rest.split(",")[0]!;
   }
-  const { host, port } = splitHostPort(rest, target);
+  const { host, port, portGiven } = splitHostPort(rest, target);
   if (host === "") throw new TypeError(`Invalid target ${target}: no host`);
-  const authority = port === DEFAULT_PORT && !/:\d+$/.test(rest) ? hostForAuthority(host) : `${hostForAuthority(host)}:${port}`;
+  const authority = !portGiven ? hostForAuthority(host) : `${hostForAuthority(host)}:${port}`;
   return { address: { host, port }, authority };
 }
 
-function splitHostPort(text: string, target: string): { host: string; port: number } {
+/** `host[:port]` or `[v6][:port]`; the port defaults to 443. Throws naming `target`. */
+export function splitHostPort(text: string, target: string): { host: string; port: number; portGiven: boolean } {
   if (text.startsWith("[")) {
     const close = text.indexOf("]");
     if (close < 0) throw new TypeError(`Invalid target ${target}: unterminated [`);
     const host = text.slice(1, close);
     const after = text.slice(close + 1);
-    if (after === "") return { host, port: DEFAULT_PORT };
-    if (!after.startsWith(":")) throw new TypeError(`Invalid target ${target}`);
-    return { host, port: parsePort(after.slice(1), target) };
+    if (after === "") return { host, port: DEFAULT_PORT, portGiven: false };
+    if (!after.startsWith(":")) throw new TypeError(`Invalid target ${target}: unexpected ${after}`);
+    return { host, port: parsePort(after.slice(1), target), portGiven: true };
   }
   const colons = text.split(":").length - 1;
-  if (colons === 0) return { host: text, port: DEFAULT_PORT };
-  if (colons > 1) return { host: text, port: DEFAULT_PORT }; // a bare IPv6 address
+  if (colons === 0) return { host: text, port: DEFAULT_PORT, portGiven: false };
+  if (colons > 1) return { host: text, port: DEFAULT_PORT, portGiven: false }; // a bare IPv6 address
   const i = text.indexOf(":");
-  return { host: text.slice(0, i), port: parsePort(text.slice(i + 1), target) };
+  return { host: text.slice(0, i), port: parsePort(text.slice(i + 1), target), portGiven: true };
 }
 
 function parsePort(text: string, target: string): number {
@@ -67,4 +69,10 @@ function parsePort(text: string, target: string): number {
 
 function hostForAuthority(host: string): string {
   return host.includes(":") ? `[${host}]` : host;
+}
+
+/** One string per address (`host:port`, IPv6 bracketed; `unix:path`): subchannels are keyed by it. */
+export function addressKey(address: SocketAddress): string {
+  if ("path" in address) return address.path.startsWith("\0") ? `unix-abstract:${address.path.slice(1)}` : `unix:${address.path}`;
+  return `${hostForAuthority(address.host)}:${address.port}`;
 }

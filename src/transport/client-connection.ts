@@ -268,6 +268,35 @@ export class ClientConnection {
     this.backoffTimer?.ref();
   }
 
+  /** Ends the current backoff: a connection waiting to retry goes IDLE at once. */
+  resetBackoff(): void {
+    this.backoff.reset();
+    if (this.state !== ConnectivityState.TRANSIENT_FAILURE) return;
+    clearTimeout(this.backoffTimer);
+    this.setState(ConnectivityState.IDLE);
+  }
+
+  /**
+   * SHUTDOWN for new calls, while the calls already on the connection finish there
+   * (its address left the channel's address list).
+   */
+  shutdownGracefully(): void {
+    clearTimeout(this.backoffTimer);
+    clearTimeout(this.connectTimer);
+    this.stopKeepalive();
+    const session = this.session;
+    this.session = undefined;
+    const connecting = this.state === ConnectivityState.CONNECTING;
+    this.setState(ConnectivityState.SHUTDOWN);
+    if (session === undefined) return;
+    if (connecting) {
+      session.destroy();
+      return;
+    }
+    this.draining.add(session);
+    session.close();
+  }
+
   /** Closes everything; calls still open on the connection end with UNAVAILABLE/CANCELLED. */
   close(): void {
     clearTimeout(this.backoffTimer);

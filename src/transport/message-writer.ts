@@ -63,6 +63,13 @@ export function endWithFrame(out: NodeJS.WritableStream, frame: Frame | undefine
   }
 }
 
+/** Bytes kept for replays across many writers (a channel's `grpc.retry_buffer_size`). */
+export interface ReplayBudget {
+  /** Takes `bytes` from the budget; false (taking nothing) when they do not fit. */
+  take(bytes: number): boolean;
+  give(bytes: number): void;
+}
+
 interface Entry {
   frame: Frame | undefined;
   resolve: () => void;
@@ -104,10 +111,12 @@ export class MessageWriter {
    * @param owner told when a frame could not be made or written (compression failed,
    *   the sink threw); the writer has already failed its pending writes with the error.
    * @param replayLimitBytes keep up to this many written bytes for `rewind()`; 0 keeps none.
+   * @param budget shared with other writers: what they keep together stays within it.
    */
   constructor(
     private readonly owner: { writeFailed(error: RpcError): void },
     private readonly replayLimitBytes = 0,
+    private readonly budget?: ReplayBudget,
   ) {
     if (replayLimitBytes > 0) this.replay = [];
   }
@@ -170,6 +179,8 @@ export class MessageWriter {
     const entries: Entry[] = replay.map((frame) => ({ frame, resolve: ignore, reject: ignore }));
     this.queue.unshift(...entries);
     this.replay = [];
+    // The frames are kept (and counted) again as they go out once more.
+    this.budget?.give(this.replayBytes);
     this.replayBytes = 0;
     // Writers waiting for a drain of the old stream are let go; the new one has room.
     this.wakeDrainWaiters();
@@ -177,6 +188,7 @@ export class MessageWriter {
 
   /** The call went past the point where a replay is possible; release what was kept. */
   commit(): void {
+    if (this.budget !== undefined && this.replayBytes > 0) this.budget.give(this.replayBytes);
     this.replay = undefined;
     this.replayBytes = 0;
   }
@@ -255,9 +267,13 @@ export class MessageWriter {
   private keep(frame: Frame): void {
     const replay = this.replay;
     if (replay === undefined) return;
-    this.replayBytes += frameLength(frame);
-    if (this.replayBytes > this.replayLimitBytes) this.commit();
-    else replay.push(frame);
+    const bytes = frameLength(frame);
+    if (this.replayBytes + bytes > this.replayLimitBytes || (this.budget !== undefined && !this.budget.take(bytes))) {
+      this.commit();
+      return;
+    }
+    this.replayBytes += bytes;
+    replay.push(frame);
   }
 
   private whenDrained(): Promise<void> {

@@ -31,6 +31,16 @@ export const OPT_MAX_CONNECTION_AGE_GRACE_MS = "grpc.max_connection_age_grace_ms
 export const OPT_ENABLE_RETRIES = "grpc.enable_retries";
 /** Request bytes a call keeps so that it can be retried (gRPC core's per-RPC retry buffer). */
 export const OPT_PER_RPC_RETRY_BUFFER_SIZE = "grpc.per_rpc_retry_buffer_size";
+/** Channel-wide bytes of requests kept for retries, across all calls (gRPC core's retry buffer). */
+export const OPT_RETRY_BUFFER_SIZE = "grpc.retry_buffer_size";
+/** A service config as JSON text: the default, used until (or unless) the resolver gives one. */
+export const OPT_SERVICE_CONFIG = "grpc.service_config";
+/** 1 ignores service configs from the resolver (DNS TXT records, custom resolvers). */
+export const OPT_SERVICE_CONFIG_DISABLE_RESOLUTION = "grpc.service_config_disable_resolution";
+/** The load-balancing policy when the service config names none: "pick_first" (default) or "round_robin". */
+export const OPT_LB_POLICY_NAME = "grpc.lb_policy_name";
+/** The DNS resolver re-resolves a name at most this often (30 s). */
+export const OPT_DNS_MIN_TIME_BETWEEN_RESOLUTIONS_MS = "grpc.dns_min_time_between_resolutions_ms";
 /** Server: pings closer together than this (with no data sent between) are strikes. */
 export const OPT_MIN_PING_INTERVAL_WITHOUT_DATA_MS = "grpc.http2.min_ping_interval_without_data_ms";
 /** Server: strikes tolerated before GOAWAY ENHANCE_YOUR_CALM "too_many_pings"; 0 means no limit. */
@@ -78,6 +88,11 @@ export const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   OPT_ENABLE_RETRIES,
   OPT_PER_RPC_RETRY_BUFFER_SIZE,
   OPT_SERVER_HANDSHAKE_TIMEOUT_MS,
+  OPT_RETRY_BUFFER_SIZE,
+  OPT_SERVICE_CONFIG,
+  OPT_SERVICE_CONFIG_DISABLE_RESOLUTION,
+  OPT_LB_POLICY_NAME,
+  OPT_DNS_MIN_TIME_BETWEEN_RESOLUTIONS_MS,
 ]);
 
 const reported = new Set<string>();
@@ -98,6 +113,7 @@ export function reportUnknownOptions(options: ChannelOptions, where: "channel" |
 
 export const DEFAULT_MAX_RECEIVE_MESSAGE_LENGTH = 4 * 1024 * 1024;
 export const DEFAULT_PER_RPC_RETRY_BUFFER_SIZE = 256 * 1024;
+export const DEFAULT_RETRY_BUFFER_SIZE = 256 * 1024 * 1024;
 
 export function numberOption(options: ChannelOptions, key: string, fallback: number): number {
   const value = options[key];

@@ -1,0 +1,68 @@
+import type { ClientConnection, ConnectivityState, SocketAddress } from "../transport/index.js";
+import type { PickResult } from "./load-balancer.js";
+import { addressKey } from "./target.js";
+
+/**
+ * One address of a channel and its connection (gRPC's subchannel), as load-balancing
+ * policies see it: a connectivity state of its own, connection backoff of its own,
+ * and `connect()`. Subchannels to the same address are shared inside a channel, so
+ * a policy switch or an address list that keeps an address keeps its connection and
+ * the calls on it. A policy `ref()`s nothing itself: `createSubchannel()` hands out a
+ * reference, which the policy gives back with `unref()` when it drops the address.
+ */
+export class Subchannel {
+  readonly address: SocketAddress;
+  /** `host:port` (IPv6 bracketed) or `unix:path`. */
+  readonly key: string;
+  /** @internal The pick that sends a call here; made once, so that picking allocates nothing. */
+  readonly picked: PickResult;
+  private refs = 0;
+
+  /** @internal Made by the channel. */
+  constructor(
+    /** @internal */ readonly connection: ClientConnection,
+    address: SocketAddress,
+    private readonly released: (subchannel: Subchannel) => void,
+  ) {
+    this.address = address;
+    this.key = addressKey(address);
+    this.picked = { type: "complete", subchannel: this };
+  }
+
+  get state(): ConnectivityState {
+    return this.connection.state;
+  }
+
+  /** Why the last connection attempt failed, if it did. */
+  get lastError(): Error | undefined {
+    return this.connection.lastError;
+  }
+
+  /** Starts connecting if IDLE (a subchannel in backoff goes IDLE when the backoff ends). */
+  connect(): void {
+    this.connection.connect();
+  }
+
+  /** Calls `listener` on every state change; returns the function that stops it. */
+  onStateChange(listener: (state: ConnectivityState, subchannel: Subchannel) => void): () => void {
+    return this.connection.onStateChange((state) => listener(state, this));
+  }
+
+  /** Ends the current backoff: a subchannel waiting to reconnect goes IDLE at once. */
+  resetBackoff(): void {
+    this.connection.resetBackoff();
+  }
+
+  ref(): void {
+    this.refs++;
+  }
+
+  /** Gives back a reference; the last one lets the connection go once its calls end. */
+  unref(): void {
+    if (--this.refs === 0) this.released(this);
+  }
+
+  toString(): string {
+    return this.key;
+  }
+}
