@@ -1,6 +1,7 @@
 import { create, fromBinary, protoInt64, ScalarType, type DescField, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { getTextEncoding } from "@bufbuild/protobuf/wire";
 import { isWrapperDesc } from "@bufbuild/protobuf/wkt";
+import { WIRE_LEN, wireTypeOf } from "./protobuf-encoder.js";
 
 /**
  * A protobuf-es binary decoder for the messages RPCs carry most: it reads the bytes
@@ -93,10 +94,6 @@ function supported(desc: DescMessage): boolean {
   return true;
 }
 
-const WIRE_VARINT = 0;
-const WIRE_BIT64 = 1;
-const WIRE_LEN = 2;
-const WIRE_BIT32 = 5;
 
 function fieldReader(field: DescField): FieldReader {
   const name = field.localName;
@@ -390,22 +387,4 @@ function done(c: Cursor, pos: number, lo: number, hi: number): [number, number] 
   words[0] = lo;
   words[1] = hi;
   return words;
-}
-
-function wireTypeOf(type: ScalarType): number {
-  switch (type) {
-    case ScalarType.BYTES:
-    case ScalarType.STRING:
-      return WIRE_LEN;
-    case ScalarType.DOUBLE:
-    case ScalarType.FIXED64:
-    case ScalarType.SFIXED64:
-      return WIRE_BIT64;
-    case ScalarType.FIXED32:
-    case ScalarType.SFIXED32:
-    case ScalarType.FLOAT:
-      return WIRE_BIT32;
-    default:
-      return WIRE_VARINT;
-  }
 }

@@ -128,7 +128,7 @@ const LEGACY_REQUIRED = 3;
 
 const WIRE_VARINT = 0;
 const WIRE_BIT64 = 1;
-const WIRE_LEN = 2;
+export const WIRE_LEN = 2;
 const WIRE_START_GROUP = 3;
 const WIRE_END_GROUP = 4;
 const WIRE_BIT32 = 5;
@@ -612,7 +612,8 @@ function bytesOf(v: unknown, field: DescField): Uint8Array {
   throw new Error(`cannot encode field ${field.parent.typeName}.${field.name} to binary: invalid bytes: ${typeof v}`);
 }
 
-function wireTypeOf(type: ScalarType): number {
+/** The wire type of a scalar type's values (shared with the decoder). */
+export function wireTypeOf(type: ScalarType): number {
   switch (type) {
     case ScalarType.BYTES:
     case ScalarType.STRING:
