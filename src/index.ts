@@ -27,6 +27,7 @@ export {
   type ConnectionInfo,
   type ConnectionObserver,
   type CallObserver,
+  type ServerCallInfo,
 } from "./transport/index.js";
 export * from "./credentials/index.js";
 export * from "./client/index.js";

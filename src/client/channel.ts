@@ -21,6 +21,7 @@ import {
   stringOption,
   type ChannelObserver,
   type ChannelOptions,
+  type InstrumentationPlugin,
   type SocketAddress,
 } from "../transport/index.js";
 import { getCompressor, StatusCode, type Compressor } from "../wire/index.js";
@@ -52,6 +53,12 @@ export interface ChannelConfig {
   compression?: string;
   /** Run around every call, the first outermost (gRPC Python `interceptors`). */
   interceptors?: readonly ClientInterceptor[];
+  /**
+   * Instrumentation for this channel only (an OpenTelemetry plugin, say), besides those
+   * registered for every channel (grpc-go's `DialOption`, grpc-java's
+   * `configureChannelBuilder`).
+   */
+  instrumentation?: readonly InstrumentationPlugin[];
 }
 
 /** @internal How the credentials layer configures a channel's transport. */
@@ -109,7 +116,8 @@ export class Channel implements CallHost {
       if (!c) throw new TypeError(`Unsupported compression ${compression}`);
       this.defaultCompression = c.name === "identity" ? undefined : c;
     }
-    const observer = instrumented() ? observeChannel({ target, options, state: () => this.connection.state }) : undefined;
+    const local = config.instrumentation;
+    const observer = instrumented() || local !== undefined ? observeChannel({ target, options, state: () => this.connection.state }, local) : undefined;
     this.observer = observer;
     const subchannel = observer?.onSubchannel?.({ address: addressName(parsed.address), state: () => this.connection.state });
     this.connection = new ClientConnection({ address: parsed.address, secure: security.secure, tls: security.tls, options, observer: subchannel });

@@ -3,6 +3,8 @@ import {
   DeadlineTimer,
   encodeMessage,
   endWithFrame,
+  frameCompressed,
+  frameMessageBytes,
   handled,
   http2Constants,
   MessageQueue,
@@ -59,6 +61,8 @@ export interface Method<Req, Res> {
   readonly path: string;
   readonly serialize: (request: Req) => Uint8Array;
   readonly deserialize: (bytes: Uint8Array) => Res;
+  /** From a service descriptor rather than a bare path: instrumentation reports its name. */
+  readonly registered?: boolean;
 }
 
 type DoneCallback<C> = (call: C) => void;
@@ -146,7 +150,7 @@ export abstract class ClientCall<Req, Res> {
     if (streamingResponse) this.queue = new MessageQueue<Res>(READ_HIGH_WATER_BYTES, () => this.stream?.resume(), this);
     this.writer = new MessageWriter(this, host.retryBufferBytes);
     this.signal = options?.signal;
-    this.observer = host.observer?.onCallStarted?.(method.path);
+    this.observer = host.observer?.onCallStarted?.(method.path, method.registered === true);
   }
 
   /** Called by the multi-callable once the subclass is constructed. */
@@ -171,6 +175,7 @@ export abstract class ClientCall<Req, Res> {
       }
       this.timer = new DeadlineTimer(this.deadline, () => this.abort(StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded"));
     }
+    this.observer?.onAttemptStarted?.(false);
     this.host.startCall(this as unknown as ClientCall<never, never>);
   }
 
@@ -193,6 +198,10 @@ export abstract class ClientCall<Req, Res> {
     if (this.deadline !== undefined) headers["grpc-timeout"] = encodeTimeout(this.deadline - Date.now());
     if (this.compressor) headers["grpc-encoding"] = this.compressor.name;
     if (this.metadata) this.metadata.toHttp2Headers(headers as Record<string, string | string[]>);
+    // A tracing plugin's context goes out with this attempt's headers.
+    this.observer?.onSendHeaders?.((key, value) => {
+      headers[key] = value;
+    });
     let stream: ClientHttp2Stream;
     try {
       stream = connection.request(session, headers);
@@ -213,7 +222,7 @@ export abstract class ClientCall<Req, Res> {
     stream.on("end", this.onEnd);
     stream.on("close", this.onClose);
     stream.on("error", ignore);
-    this.writer.attach(new RequestSink(stream));
+    this.writer.attach(new RequestSink(stream, this.observer));
     const waiters = this.connectWaiters;
     if (waiters !== undefined) {
       this.connectWaiters = undefined;
@@ -279,7 +288,7 @@ export abstract class ClientCall<Req, Res> {
   /** @internal MessageSink: one whole response message, as received. */
   onMessageBytes(bytes: Uint8Array, compressed: boolean): void {
     if (this.finished) return;
-    this.observer?.onMessageReceived?.();
+    this.observer?.onMessageReceived?.(bytes.byteLength, compressed);
     const queue = this.queue;
     if (queue !== undefined) {
       if (!queue.push(bytes, compressed)) this.stream?.pause();
@@ -427,6 +436,11 @@ export abstract class ClientCall<Req, Res> {
     this.trailersRaw = undefined;
     this.receivedStatus = undefined;
     this.writer.rewind();
+    const observer = this.observer;
+    if (observer !== undefined) {
+      observer.onAttemptEnded?.(StatusCode.UNAVAILABLE, `Transparent retry: ${why}`);
+      observer.onAttemptStarted?.(true);
+    }
     this.host.startCall(this as unknown as ClientCall<never, never>);
     return true;
   }
@@ -494,7 +508,6 @@ export abstract class ClientCall<Req, Res> {
     } catch (err) {
       throw new RpcError(StatusCode.INTERNAL, `Failed to serialize request: ${errorMessage(err)}`, { cause: err });
     }
-    this.observer?.onMessageSent?.();
     // A serializer that hands back the request itself (raw bytes) leaves it to the caller, who may reuse it.
     return encodeMessage(bytes, this.host.maxSendMessageLength, compress ? this.compressor : undefined, bytes !== (request as unknown));
   }
@@ -689,15 +702,20 @@ function abortStatus(signal: AbortSignal): [StatusCode, string] {
   return [StatusCode.CANCELLED, "Cancelled by the caller's AbortSignal"];
 }
 
-/** The request body of one call as its writer sees it. */
+/** The request body of one attempt as its writer sees it; instrumentation counts what goes out here. */
 class RequestSink implements FrameSink {
-  constructor(private readonly stream: ClientHttp2Stream) {}
+  constructor(
+    private readonly stream: ClientHttp2Stream,
+    private readonly observer: CallObserver | undefined,
+  ) {}
 
   write(frame: Frame): boolean {
+    this.observer?.onMessageSent?.(frameMessageBytes(frame), frameCompressed(frame));
     return writeFrame(this.stream, frame);
   }
 
   end(frame?: Frame): void {
+    if (frame !== undefined) this.observer?.onMessageSent?.(frameMessageBytes(frame), frameCompressed(frame));
     endWithFrame(this.stream, frame);
   }
 

@@ -15,6 +15,8 @@ import {
   stringOption,
   type ChannelOptions,
   type ConnectionObserver,
+  type InstrumentationPlugin,
+  type ServerCallInfo,
   type ServerObserver,
 } from "../transport/index.js";
 import {
@@ -44,6 +46,8 @@ export interface ServerConfig {
   compression?: string;
   /** Calls beyond this many at once get RESOURCE_EXHAUSTED (gRPC Python `maximum_concurrent_rpcs`). */
   maximumConcurrentRpcs?: number;
+  /** Instrumentation for this server only (an OpenTelemetry plugin, say), besides those registered for every server. */
+  instrumentation?: readonly InstrumentationPlugin[];
 }
 
 const COMPRESSION_BY_NUMBER: Record<string, string> = { "0": "identity", "1": "deflate", "2": "gzip" };
@@ -62,6 +66,7 @@ export class Server implements CallServer {
   private readonly options: ChannelOptions;
   private readonly interceptors: readonly ServerInterceptor[];
   private readonly maxConcurrent: number;
+  private readonly instrumentation: readonly InstrumentationPlugin[] | undefined;
   private readonly handlers = new Map<string, RpcMethodHandler>();
   private readonly generic: GenericRpcHandler[] = [];
   private readonly listeners: ServerListener[] = [];
@@ -90,6 +95,7 @@ export class Server implements CallServer {
     this.options = options;
     this.interceptors = config.interceptors ?? [];
     this.maxConcurrent = config.maximumConcurrentRpcs ?? Number.POSITIVE_INFINITY;
+    this.instrumentation = config.instrumentation;
     this.maxReceiveMessageLength = messageLimit(options, OPT_MAX_RECEIVE_MESSAGE_LENGTH, DEFAULT_MAX_RECEIVE_MESSAGE_LENGTH);
     this.maxSendMessageLength = messageLimit(options, OPT_MAX_SEND_MESSAGE_LENGTH, -1);
     const compression = config.compression ?? COMPRESSION_BY_NUMBER[String(options[OPT_DEFAULT_COMPRESSION])] ?? stringOption(options, OPT_DEFAULT_COMPRESSION);
@@ -164,7 +170,8 @@ export class Server implements CallServer {
     if (this.state === "stopping" || this.state === "stopped") throw new Error("The server is stopped");
     if (!this.observed) {
       this.observed = true;
-      if (instrumented()) this.observer = observeServer({ options: this.options, listenAddresses: () => this.listeners.flatMap((l) => l.addresses()) });
+      const local = this.instrumentation;
+      if (instrumented() || local !== undefined) this.observer = observeServer({ options: this.options, listenAddresses: () => this.listeners.flatMap((l) => l.addresses()) }, local);
     }
     const { listener, port } = await ServerListener.bind(address, {
       options: this.options,
@@ -401,7 +408,7 @@ export class Server implements CallServer {
     connection: ConnectionObserver | undefined,
   ): void {
     if (stream.destroyed || stream.closed) return;
-    const observer = this.observer?.onCallStarted?.(headers[":path"] ?? "", connection);
+    const observer = this.observer?.onCallStarted?.(headers[":path"] ?? "", connection, new IncomingCall(headers, this.handlers.has(headers[":path"] ?? "")));
     if (handler === undefined) {
       const details = `Method not found: ${headers[":path"] ?? ""}`;
       observer?.onEnd?.(StatusCode.UNIMPLEMENTED, details);
@@ -441,6 +448,19 @@ export class Server implements CallServer {
 /** Creates a server (gRPC Python `grpc.aio.server()`). */
 export function createServer(config?: ServerConfig): Server {
   return new Server(config);
+}
+
+/** What instrumentation may read of an incoming call. */
+class IncomingCall implements ServerCallInfo {
+  constructor(
+    private readonly headers: IncomingHttpHeaders,
+    readonly registered: boolean,
+  ) {}
+
+  header(name: string): string | undefined {
+    const value = this.headers[name];
+    return Array.isArray(value) ? value.join(",") : value;
+  }
 }
 
 function respondStatus(stream: ServerHttp2Stream, code: StatusCode, details: string): void {
