@@ -408,7 +408,7 @@ export class Server implements CallServer {
     connection: ConnectionObserver | undefined,
   ): void {
     if (stream.destroyed || stream.closed) return;
-    const observer = this.observer?.onCallStarted?.(headers[":path"] ?? "", connection, new IncomingCall(headers, this.handlers.has(headers[":path"] ?? "")));
+    const observer = this.observer?.onCallStarted?.(headers[":path"] ?? "", connection, new IncomingCall(headers, this.isRegistered(headers[":path"] ?? "")));
     if (handler === undefined) {
       const details = `Method not found: ${headers[":path"] ?? ""}`;
       observer?.onEnd?.(StatusCode.UNIMPLEMENTED, details);
@@ -416,6 +416,12 @@ export class Server implements CallServer {
       return;
     }
     this.calls.add(new ServerCall(this, stream, headers, rawHeaders, handler, deadline, decompressor, observer));
+  }
+
+  // Registered: added with addService() or addRegisteredMethodHandlers(); what generic
+  // handlers serve (even method_handlers_generic_handler's) is not (gRPC Python's split).
+  private isRegistered(path: string): boolean {
+    return this.handlers.has(path) && this.services.has(path.slice(1, path.lastIndexOf("/")));
   }
 
   private lookupGeneric(path: string, rawHeaders: readonly string[]): RpcMethodHandler | undefined {
