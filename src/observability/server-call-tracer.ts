@@ -1,6 +1,6 @@
 // One server call as gRFC A66 and A72 see it: started, duration, bytes each way, and a
 // "Recv." span whose parent is the context the client sent in the request metadata.
-import { ROOT_CONTEXT, SpanKind, type Attributes, type Span, type TextMapGetter } from "@opentelemetry/api";
+import { context, ROOT_CONTEXT, SpanKind, trace, type Attributes, type Context, type Span, type TextMapGetter } from "@opentelemetry/api";
 import type { CallObserver, ServerCallInfo, StatusCode } from "async-grpc";
 import { endSpan, MessageEvents, methodAttribute, spanMethod, statusName, type PluginState } from "./call-tracing.js";
 import { METHOD_KEY, STATUS_KEY } from "./metrics.js";
@@ -18,6 +18,7 @@ export class ServerCallTracer implements CallObserver {
   private readonly attributes: Attributes;
   private readonly span: Span | undefined;
   private readonly events: MessageEvents | undefined;
+  private readonly context: Context | undefined;
   private sentBytes = 0;
   private receivedBytes = 0;
 
@@ -33,7 +34,15 @@ export class ServerCallTracer implements CallObserver {
       const parent = state.propagator.extract(ROOT_CONTEXT, call, GETTER);
       this.span = tracer.startSpan(`Recv.${spanMethod(path)}`, { kind: SpanKind.SERVER }, parent);
       this.events = new MessageEvents(this.span);
+      this.context = trace.setSpan(parent, this.span);
     }
+  }
+
+  runHandler(invoke: () => void): void {
+    // With the application's context manager (AsyncLocalStorage), the handler and what it
+    // awaits see the server span as active: its own spans and outgoing calls are children.
+    if (this.context === undefined) invoke();
+    else context.with(this.context, invoke);
   }
 
   onMessageSent(bytes: number, compressed: boolean): void {

@@ -237,6 +237,12 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
   /** Runs the handler with the request (unary-request kinds) or the request iterable. */
   private invoke(input: unknown): void {
     if (this.finished) return;
+    const observer = this.observer;
+    if (observer?.runHandler !== undefined) observer.runHandler(() => this.run(input));
+    else this.run(input);
+  }
+
+  private run(input: unknown): void {
     const handler = this.handler;
     let result: unknown;
     try {

@@ -36,6 +36,12 @@ export interface CallObserver {
    * again, on its new attempt.
    */
   onMessageSent?(bytes: number, compressed: boolean): void;
+  /**
+   * Server: runs the handler's invocation (call it exactly once, synchronously); a
+   * tracing plugin runs it inside its span's context, so that what the handler does
+   * (and the async work it starts) sees that span as the active one.
+   */
+  runHandler?(invoke: () => void): void;
   /** A whole message arrived: `bytes` as received, before it is decompressed and parsed. */
   onMessageReceived?(bytes: number, compressed: boolean): void;
   /**
@@ -208,6 +214,8 @@ function combineCall(all: (CallObserver | undefined)[]): CallObserver {
     onSendHeaders: (set) => all.forEach((o) => o?.onSendHeaders?.(set)),
     onAttemptEnded: (code, details) => all.forEach((o) => o?.onAttemptEnded?.(code, details)),
     onMessageSent: (bytes, compressed) => all.forEach((o) => o?.onMessageSent?.(bytes, compressed)),
+    // Nested: each plugin's context around the next one's.
+    runHandler: (invoke) => all.reduceRight<() => void>((next, o) => (o?.runHandler ? () => o.runHandler!(next) : next), invoke)(),
     onMessageReceived: (bytes, compressed) => all.forEach((o) => o?.onMessageReceived?.(bytes, compressed)),
     onEnd: (code, details) => all.forEach((o) => o?.onEnd?.(code, details)),
   };

@@ -1,6 +1,7 @@
 // The OpenTelemetry SDK as an application would set it up, with in-memory exporters,
 // and queries over what it recorded.
-import type { Attributes } from "@opentelemetry/api";
+import { AsyncLocalStorage } from "node:async_hooks";
+import { ROOT_CONTEXT, type Attributes, type Context, type ContextManager } from "@opentelemetry/api";
 import { DataPointType, MeterProvider, MetricReader, type MetricData } from "@opentelemetry/sdk-metrics";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import * as assert from "uvu/assert";
@@ -75,4 +76,33 @@ export function attributeSets(all: MetricData[], name: string): string[] {
   return metric(all, name)
     .dataPoints.map((p) => JSON.stringify(p.attributes))
     .sort();
+}
+
+/**
+ * A context manager on AsyncLocalStorage, as an application registers one
+ * (@opentelemetry/context-async-hooks'): the active span follows async work.
+ */
+export class AsyncLocalContextManager implements ContextManager {
+  private readonly storage = new AsyncLocalStorage<Context>();
+
+  active(): Context {
+    return this.storage.getStore() ?? ROOT_CONTEXT;
+  }
+
+  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(context: Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A): ReturnType<F> {
+    return this.storage.run(context, () => fn.apply(thisArg, args));
+  }
+
+  bind<T>(_context: Context, target: T): T {
+    return target;
+  }
+
+  enable(): this {
+    return this;
+  }
+
+  disable(): this {
+    this.storage.disable();
+    return this;
+  }
 }

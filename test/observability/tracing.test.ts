@@ -1,15 +1,15 @@
 // gRFC A72 tracing: a "Sent." span per call, an "Attempt." span per attempt under it,
 // the attempt's context in the request's `traceparent`, the server's "Recv." span under
 // it, message events on the attempt and server spans, and the status on every span.
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type TextMapGetter, type TextMapSetter } from "@opentelemetry/api";
+import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type TextMapGetter, type TextMapSetter } from "@opentelemetry/api";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { createClient, insecureChannel, StatusCode, type Server } from "../../src/index.js";
 import { OpenTelemetryPlugin, W3CTraceContextPropagator } from "../../src/observability/index.js";
 import { Echo } from "../gen/testing/echo_pb.js";
-import { assertNoLeaks, eventually, expectStatus, startServer } from "../helpers.js";
-import { telemetry } from "./otel.js";
+import { assertNoLeaks, eventually, expectStatus, sleep, startServer } from "../helpers.js";
+import { AsyncLocalContextManager, telemetry } from "./otel.js";
 
 const test = suite("observability: tracing (gRFC A72)");
 
@@ -131,6 +131,42 @@ test("the server continues a trace that another client started, and a call that 
   assert.equal(attempt!.events, []);
   assert.is(sent!.status.code, SpanStatusCode.ERROR);
   await otel.shutdown();
+  await assertNoLeaks();
+});
+
+test("with a context manager: the caller's span is the call span's parent, and the server span is active in the handler", async () => {
+  context.setGlobalContextManager(new AsyncLocalContextManager());
+  const otel = telemetry();
+  try {
+    const plugin = new OpenTelemetryPlugin({ tracerProvider: otel.tracerProvider });
+    let activeInHandler: string | undefined;
+    const started = await startServer(
+      (s) =>
+        s.addService(Echo, {
+          async unary(request) {
+            await sleep(1); // still active after an await
+            activeInHandler = trace.getActiveSpan()?.spanContext().spanId;
+            return { message: request.message };
+          },
+        }),
+      { instrumentation: [plugin] },
+    );
+    const channel = insecureChannel(started.target, { instrumentation: [plugin] });
+    const parent = otel.tracerProvider.getTracer("app").startSpan("handle request");
+    await context.with(trace.setSpan(ROOT_CONTEXT, parent), () => createClient(Echo, channel).unary({ message: "x" }));
+    parent.end();
+    await channel.close();
+    await started.server.stop(null);
+    await eventually(() => otel.spans().length === 4, "four spans");
+    const [sent] = byName(otel.spans(), "Sent.testing.Echo.Unary");
+    const [recv] = byName(otel.spans(), "Recv.testing.Echo.Unary");
+    assert.is(sent!.parentSpanContext?.spanId, parent.spanContext().spanId);
+    assert.is(sent!.spanContext().traceId, parent.spanContext().traceId);
+    assert.is(activeInHandler, recv!.spanContext().spanId);
+  } finally {
+    context.disable();
+    await otel.shutdown();
+  }
   await assertNoLeaks();
 });
 
