@@ -336,11 +336,11 @@ export class Server implements CallServer {
       return;
     }
     if (this.state !== "started") {
-      respondStatus(stream, StatusCode.UNAVAILABLE, this.state === "new" ? "Server not started" : "Server shutting down");
+      this.refuse(stream, headers, connection, StatusCode.UNAVAILABLE, this.state === "new" ? "Server not started" : "Server shutting down");
       return;
     }
     if (headers["te"] !== "trailers") {
-      respondStatus(stream, StatusCode.INTERNAL, `Expected header te: trailers, got ${String(headers["te"])}; a proxy may not support trailers`);
+      this.refuse(stream, headers, connection, StatusCode.INTERNAL, `Expected header te: trailers, got ${String(headers["te"])}; a proxy may not support trailers`);
       return;
     }
     let deadline: number | undefined;
@@ -348,7 +348,7 @@ export class Server implements CallServer {
     if (timeout !== undefined) {
       const ms = typeof timeout === "string" ? parseTimeout(timeout) : undefined;
       if (ms === undefined) {
-        respondStatus(stream, StatusCode.INTERNAL, `Invalid grpc-timeout: ${String(timeout)}`);
+        this.refuse(stream, headers, connection, StatusCode.INTERNAL, `Invalid grpc-timeout: ${String(timeout)}`);
         return;
       }
       deadline = Date.now() + ms;
@@ -358,14 +358,14 @@ export class Server implements CallServer {
     if (encoding !== undefined && encoding !== "identity") {
       decompressor = typeof encoding === "string" ? getCompressor(encoding) : undefined;
       if (decompressor === undefined) {
-        respondStatus(stream, StatusCode.UNIMPLEMENTED, `Message encoding ${String(encoding)} is not supported`);
+        this.refuse(stream, headers, connection, StatusCode.UNIMPLEMENTED, `Message encoding ${String(encoding)} is not supported`);
         return;
       }
     }
     // Calls still inside the interceptors count too, or their async gap would let
     // more than the limit through.
     if (this.calls.size + this.intercepting >= this.maxConcurrent) {
-      respondStatus(stream, StatusCode.RESOURCE_EXHAUSTED, "Concurrent RPC limit exceeded");
+      this.refuse(stream, headers, connection, StatusCode.RESOURCE_EXHAUSTED, "Concurrent RPC limit exceeded");
       return;
     }
     const path = headers[":path"] ?? "";
@@ -392,10 +392,17 @@ export class Server implements CallServer {
           this.intercepting--;
           const e = err instanceof RpcError ? err : undefined;
           if (!e) logError(`Exception in a server interceptor for ${path}`, err);
-          respondStatus(stream, e?.code ?? StatusCode.UNKNOWN, e?.details ?? "Unexpected error in a server interceptor");
+          this.refuse(stream, headers, connection, e?.code ?? StatusCode.UNKNOWN, e?.details ?? "Unexpected error in a server interceptor");
         },
       )
       .catch((err: unknown) => logError(`Failed to start a call to ${path}`, err));
+  }
+
+  /** Answers a call that reaches no handler with a status; instrumentation sees it start and end. */
+  private refuse(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, connection: ConnectionObserver | undefined, code: StatusCode, details: string): void {
+    const path = headers[":path"] ?? "";
+    this.observer?.onCallStarted?.(path, connection, new IncomingCall(headers, this.isRegistered(path)))?.onEnd?.(code, details);
+    respondStatus(stream, code, details);
   }
 
   private dispatch(
@@ -408,13 +415,11 @@ export class Server implements CallServer {
     connection: ConnectionObserver | undefined,
   ): void {
     if (stream.destroyed || stream.closed) return;
-    const observer = this.observer?.onCallStarted?.(headers[":path"] ?? "", connection, new IncomingCall(headers, this.isRegistered(headers[":path"] ?? "")));
     if (handler === undefined) {
-      const details = `Method not found: ${headers[":path"] ?? ""}`;
-      observer?.onEnd?.(StatusCode.UNIMPLEMENTED, details);
-      respondStatus(stream, StatusCode.UNIMPLEMENTED, details);
+      this.refuse(stream, headers, connection, StatusCode.UNIMPLEMENTED, `Method not found: ${headers[":path"] ?? ""}`);
       return;
     }
+    const observer = this.observer?.onCallStarted?.(headers[":path"] ?? "", connection, new IncomingCall(headers, this.isRegistered(headers[":path"] ?? "")));
     this.calls.add(new ServerCall(this, stream, headers, rawHeaders, handler, deadline, decompressor, observer));
   }
 

@@ -5,7 +5,7 @@
 import { toBinary, create } from "@bufbuild/protobuf";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { createClient, insecureChannel, methodHandlersGenericHandler, StatusCode, unaryUnaryRpcMethodHandler, type Server } from "../../src/index.js";
+import { createClient, insecureChannel, methodHandlersGenericHandler, RpcError, StatusCode, unaryUnaryRpcMethodHandler, type Server } from "../../src/index.js";
 import { LATENCY_BUCKETS, OpenTelemetryPlugin, SIZE_BUCKETS } from "../../src/observability/index.js";
 import { Echo, EchoRequestSchema, EchoResponseSchema } from "../gen/testing/echo_pb.js";
 import { assertNoLeaks, expectStatus, startServer } from "../helpers.js";
@@ -155,6 +155,34 @@ test("compressed messages are counted at their compressed size", async () => {
   assert.ok(sent > 0 && sent < 200, `10,000 a's gzip to a few dozen bytes, sent ${sent}`);
   assert.ok(rcvd > 0 && rcvd < 200, `received ${rcvd}`);
   assert.is(serverSent, rcvd, "what the server sent is what the client received");
+  await otel.shutdown();
+  await assertNoLeaks();
+});
+
+test("calls refused before a handler runs (an interceptor, an unknown method) are counted too", async () => {
+  const otel = telemetry();
+  const plugin = new OpenTelemetryPlugin({ meterProvider: otel.meterProvider });
+  const started = await startServer(echo, {
+    instrumentation: [plugin],
+    interceptors: [
+      {
+        interceptService(next, details) {
+          if (details.invocationMetadata.get("authorization") === undefined) throw new RpcError(StatusCode.UNAUTHENTICATED, "no token");
+          return next(details);
+        },
+      },
+    ],
+  });
+  const channel = insecureChannel(started.target);
+  await expectStatus(createClient(Echo, channel).unary({ message: "x" }), StatusCode.UNAUTHENTICATED);
+  await expectStatus(channel.unaryUnary("/nowhere.Svc/Nothing")(new Uint8Array(0), { metadata: { authorization: "t" } }), StatusCode.UNIMPLEMENTED);
+  await channel.close();
+  await started.server.stop(null);
+  const all = await otel.metrics();
+  assert.is(counterValue(all, "grpc.server.call.started", { "grpc.method": UNARY }), 1);
+  assert.is(histogram(all, "grpc.server.call.duration", { "grpc.method": UNARY, "grpc.status": "UNAUTHENTICATED" }).count, 1);
+  assert.is(counterValue(all, "grpc.server.call.started", { "grpc.method": "other" }), 1, "an unknown method is other");
+  assert.is(histogram(all, "grpc.server.call.duration", { "grpc.method": "other", "grpc.status": "UNIMPLEMENTED" }).count, 1);
   await otel.shutdown();
   await assertNoLeaks();
 });
