@@ -715,7 +715,8 @@ class RequestSink implements FrameSink {
   }
 
   end(frame?: Frame): void {
-    if (frame !== undefined) this.observer?.onMessageSent?.(frameMessageBytes(frame), frameCompressed(frame));
+    const observer = this.observer;
+    if (observer !== undefined && frame !== undefined) observer.onMessageSent?.(frameMessageBytes(frame), frameCompressed(frame));
     endWithFrame(this.stream, frame);
   }
 

@@ -631,7 +631,8 @@ class ResponseSink implements FrameSink {
   }
 
   end(frame?: Frame): void {
-    if (frame !== undefined) this.observer?.onMessageSent?.(frameMessageBytes(frame), frameCompressed(frame));
+    const observer = this.observer;
+    if (observer !== undefined && frame !== undefined) observer.onMessageSent?.(frameMessageBytes(frame), frameCompressed(frame));
     this.call.endResponse(frame);
   }
 
