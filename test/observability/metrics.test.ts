@@ -187,6 +187,34 @@ test("calls refused before a handler runs (an interceptor, an unknown method) ar
   await assertNoLeaks();
 });
 
+test("two plugins at once, each with its own MeterProvider, both record everything (A66)", async () => {
+  const [one, two] = [telemetry(), telemetry()];
+  const first = new OpenTelemetryPlugin({ meterProvider: one.meterProvider, tracerProvider: one.tracerProvider });
+  const second = new OpenTelemetryPlugin({ meterProvider: two.meterProvider, tracerProvider: two.tracerProvider });
+  first.registerGlobal();
+  second.registerGlobal();
+  try {
+    const started = await startServer(echo);
+    const channel = insecureChannel(started.target);
+    await createClient(Echo, channel).unary({ message: "hello" });
+    await channel.close();
+    await started.server.stop(null);
+    for (const otel of [one, two]) {
+      const all = await otel.metrics();
+      const ok = { "grpc.method": UNARY, "grpc.status": "OK" };
+      assert.is(histogram(all, "grpc.client.attempt.sent_total_compressed_message_size", { ...ok, "grpc.target": `dns:///${started.target}` }).sum, requestBytes("hello"));
+      assert.is(histogram(all, "grpc.server.call.rcvd_total_compressed_message_size", ok).sum, requestBytes("hello"));
+      assert.equal(otel.spans().map((x) => x.name).sort(), ["Attempt.testing.Echo.Unary", "Recv.testing.Echo.Unary", "Sent.testing.Echo.Unary"]);
+    }
+  } finally {
+    first.deregisterGlobal();
+    second.deregisterGlobal();
+    await one.shutdown();
+    await two.shutdown();
+  }
+  await assertNoLeaks();
+});
+
 test("filters: generic method names and targets", async () => {
   const otel = telemetry();
   const plugin = new OpenTelemetryPlugin({
