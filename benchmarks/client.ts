@@ -5,6 +5,7 @@
 import { asyncGrpcBlockingClient } from "./clients/async-grpc-blocking.js";
 import { asyncGrpcBytesClient } from "./clients/async-grpc-bytes.js";
 import { asyncGrpcClient } from "./clients/async-grpc.js";
+import { registerOpenTelemetry } from "./otel.js";
 import { connectClient } from "./clients/connect-node.js";
 import { grpcJsBytesClient } from "./clients/grpc-js-bytes.js";
 import { grpcJsClient } from "./clients/grpc-js.js";
@@ -31,6 +32,9 @@ function makeClient(impl: Impl, port: number): BenchClient {
       return rawHttp2Client(port, true);
     case "async-grpc-blocking":
       return asyncGrpcBlockingClient(port);
+    case "async-grpc-otel":
+      registerOpenTelemetry();
+      return asyncGrpcClient(port);
   }
 }
 

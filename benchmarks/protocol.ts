@@ -16,6 +16,10 @@ export const IMPLEMENTATIONS = [
   // The blocking client of async-grpc/compat against the async-grpc server: synchronous
   // unary calls, one at a time (BLOCKING_SCENARIOS).
   "async-grpc-blocking",
+  // async-grpc's client and server with async-grpc/observability's OpenTelemetryPlugin
+  // registered on both (metrics and tracing into the OpenTelemetry SDK): issue #14's
+  // "with the plugin" against "without" (async-grpc), on OTEL_SCENARIOS.
+  "async-grpc-otel",
 ] as const;
 export type Impl = (typeof IMPLEMENTATIONS)[number];
 
@@ -25,6 +29,8 @@ export const USER_PATH: readonly Impl[] = ["async-grpc", "grpc-js", "connect-nod
 export const BYTES_PATH: readonly Impl[] = ["async-grpc-bytes", "grpc-js-bytes"];
 /** The blocking client (async-grpc/compat), measured on these scenarios only: a blocked thread has one call in flight. */
 export const BLOCKING_SCENARIOS: readonly string[] = ["unary-latency"];
+/** The OpenTelemetry plugin's cost is measured on unary calls: one in flight, and 64. */
+export const OTEL_SCENARIOS: readonly string[] = ["unary-throughput", "unary-latency"];
 /** Hand-written gRPC on node:http2: the floor both tables compare with. */
 export const RAW_HTTP2: readonly Impl[] = ["raw-http2", "raw-http2-tuned"];
 

@@ -2,7 +2,7 @@
 // they paste into RESULTS.md as they are). `node dist/benchmarks/report.js [file]`
 // reprints them from a saved results.json.
 import { readFileSync } from "node:fs";
-import { BLOCKING_SCENARIOS, BYTES_PATH, IMPLEMENTATIONS, RAW_HTTP2, SCENARIOS, USER_PATH, type Impl, type MetricSpec, type ScenarioSpec } from "./protocol.js";
+import { BLOCKING_SCENARIOS, OTEL_SCENARIOS, BYTES_PATH, IMPLEMENTATIONS, RAW_HTTP2, SCENARIOS, USER_PATH, type Impl, type MetricSpec, type ScenarioSpec } from "./protocol.js";
 import type { PairResult, Results } from "./results.js";
 import { formatNumber, formatRatio } from "./stats.js";
 
@@ -71,6 +71,13 @@ export const VIEWS: readonly View[] = [
     ours: "async-grpc-blocking",
     others: [OURS],
     scenarios: BLOCKING_SCENARIOS,
+    targets: [],
+  },
+  {
+    title: "OpenTelemetry plugin (async-grpc/observability) registered on client and server, metrics and tracing, against none (ratios are async-grpc-otel / other)",
+    ours: "async-grpc-otel",
+    others: [OURS],
+    scenarios: OTEL_SCENARIOS,
     targets: [],
   },
 ];

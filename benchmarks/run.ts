@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { fullReport } from "./report.js";
 import {
   BLOCKING_SCENARIOS,
+  OTEL_SCENARIOS,
   IMPLEMENTATIONS,
   isImpl,
   SCENARIOS,
@@ -261,7 +262,12 @@ function pairsFor(o: Options): Pair[] {
       server: impl,
       client: impl,
       cross: false,
-      scenarios: impl === "async-grpc-blocking" ? o.scenarios.filter((s) => BLOCKING_SCENARIOS.includes(s)) : o.scenarios,
+      scenarios:
+        impl === "async-grpc-blocking"
+          ? o.scenarios.filter((s) => BLOCKING_SCENARIOS.includes(s))
+          : impl === "async-grpc-otel"
+            ? o.scenarios.filter((s) => OTEL_SCENARIOS.includes(s))
+            : o.scenarios,
     }))
     .filter((pair) => pair.scenarios.length > 0);
   const crossScenarios = o.scenarios.filter((s) => CROSS_SCENARIOS.includes(s));

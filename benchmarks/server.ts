@@ -5,6 +5,7 @@
 import { isImpl, type FromServer, type Impl, type ToServer } from "./protocol.js";
 import { startAsyncGrpcBytesServer } from "./servers/async-grpc-bytes.js";
 import { startAsyncGrpcServer } from "./servers/async-grpc.js";
+import { registerOpenTelemetry } from "./otel.js";
 import { startConnectServer } from "./servers/connect-node.js";
 import { startGrpcJsBytesServer } from "./servers/grpc-js-bytes.js";
 import { startGrpcJsServer } from "./servers/grpc-js.js";
@@ -21,6 +22,9 @@ function start(impl: Impl): Promise<RunningServer> {
   switch (impl) {
     case "async-grpc":
     case "async-grpc-blocking": // the blocking client against the async-grpc server
+      return startAsyncGrpcServer();
+    case "async-grpc-otel":
+      registerOpenTelemetry();
       return startAsyncGrpcServer();
     case "grpc-js":
       return startGrpcJsServer();

@@ -28,6 +28,7 @@ export {
   type ConnectionInfo,
   type ConnectionObserver,
   type CallObserver,
+  type ServerCallInfo,
 } from "./transport/index.js";
 export {
   ChannelCredentials,

@@ -8,7 +8,7 @@ import * as assert from "uvu/assert";
 const test = suite("companion subpath exports");
 const repo = new URL("../../", import.meta.url);
 
-test("async-grpc/status, /health, /reflection, /channelz and /admin resolve through exports", async () => {
+test("async-grpc/status, /health, /reflection, /channelz, /admin and /observability resolve through exports", async () => {
   const status = await import("async-grpc/status");
   assert.type(status.fromError, "function");
   assert.type(status.ErrorInfoSchema, "object");
@@ -22,13 +22,16 @@ test("async-grpc/status, /health, /reflection, /channelz and /admin resolve thro
   assert.type(channelz.addChannelzServicer, "function");
   const admin = await import("async-grpc/admin");
   assert.type(admin.addAdminServicers, "function");
+  const observability = await import("async-grpc/observability");
+  assert.type(observability.OpenTelemetryPlugin, "function");
+  assert.is(observability.OpenTelemetryPlugin, (await import("../src/observability/index.js")).OpenTelemetryPlugin);
   // The same module instances as the folders the tests import.
   assert.is(health.HealthServicer, (await import("../src/health/index.js")).HealthServicer);
 });
 
 test("the core imports no companion", () => {
   const index = readFileSync(new URL("src/index.ts", repo), "utf8");
-  for (const name of ["status", "health", "reflection", "channelz", "admin"]) {
+  for (const name of ["status", "health", "reflection", "channelz", "admin", "observability"]) {
     assert.not.ok(index.includes(`./${name}/`), `src/index.ts imports ${name}`);
   }
 });

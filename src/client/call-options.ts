@@ -27,4 +27,10 @@ export interface CallOptions {
 export interface MethodSerializers<Req, Res> {
   requestSerializer?: (request: Req) => Uint8Array;
   responseDeserializer?: (bytes: Uint8Array) => Res;
+  /**
+   * The method belongs to a known service (`createClient` and generated clients set
+   * this), so metrics may name it; others are reported as "other" (gRPC Python's
+   * `_registered_method`).
+   */
+  registeredMethod?: boolean;
 }

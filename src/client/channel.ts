@@ -28,6 +28,7 @@ import {
   trace,
   type ChannelObserver,
   type ChannelOptions,
+  type InstrumentationPlugin,
   type SocketAddress,
 } from "../transport/index.js";
 import { getCompressor, StatusCode, type Compressor } from "../wire/index.js";
@@ -65,6 +66,12 @@ export interface ChannelConfig {
   compression?: string;
   /** Run around every call, the first outermost (gRPC Python `interceptors`). */
   interceptors?: readonly ClientInterceptor[];
+  /**
+   * Instrumentation for this channel only (an OpenTelemetry plugin, say), besides those
+   * registered for every channel (grpc-go's `DialOption`, grpc-java's
+   * `configureChannelBuilder`).
+   */
+  instrumentation?: readonly InstrumentationPlugin[];
 }
 
 type AnyCall = Startable;
@@ -153,7 +160,8 @@ export class Channel implements CallHost {
       if (!c) throw new TypeError(`Unsupported compression ${compression}`);
       this.defaultCompression = c.name === "identity" ? undefined : c;
     }
-    this.observer = instrumented() ? observeChannel({ target, options, state: () => this.state }) : undefined;
+    const local = config.instrumentation;
+    this.observer = instrumented() || local !== undefined ? observeChannel({ target, options, state: () => this.state }, local) : undefined;
     const json = stringOption(options, OPT_SERVICE_CONFIG);
     this.defaultServiceConfig = json === undefined ? undefined : parseServiceConfig(json);
     this.ignoreResolverConfig = booleanOption(options, OPT_SERVICE_CONFIG_DISABLE_RESOLUTION, false);

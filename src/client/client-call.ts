@@ -3,6 +3,8 @@ import {
   DeadlineTimer,
   encodeMessage,
   endWithFrame,
+  frameCompressed,
+  frameMessageBytes,
   handled,
   http2Constants,
   MessageQueue,
@@ -80,6 +82,8 @@ export interface Method<Req, Res> {
   readonly path: string;
   readonly serialize: (request: Req) => Uint8Array;
   readonly deserialize: (bytes: Uint8Array) => Res;
+  /** From a service descriptor rather than a bare path: instrumentation reports its name. */
+  readonly registered?: boolean;
 }
 
 type DoneCallback<C> = (call: C) => void;
@@ -194,7 +198,7 @@ export abstract class ClientCall<Req, Res> {
     if (streamingResponse) this.queue = new MessageQueue<Res>(READ_HIGH_WATER_BYTES, () => this.stream?.resume(), this);
     this.writer = new MessageWriter(this, host.retryBufferBytes, host.retryBudget);
     this.signal = options?.signal;
-    this.observer = host.observer?.onCallStarted?.(method.path);
+    this.observer = host.observer?.onCallStarted?.(method.path, method.registered === true);
     this.credentials = callCredentialsFor(host, options?.credentials);
   }
 
@@ -230,7 +234,7 @@ export abstract class ClientCall<Req, Res> {
       }
       this.timer = new DeadlineTimer(this.deadline, () => this.abort(StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded"));
     }
-    if (this.credentials === undefined) this.host.startCall(this as unknown as ClientCall<never, never>);
+    if (this.credentials === undefined) this.startAttempt();
     else this.authorize(this.credentials);
   }
 
@@ -243,7 +247,7 @@ export abstract class ClientCall<Req, Res> {
       this,
       (metadata) => {
         this.metadata = withCredentialMetadata(this.metadata, metadata);
-        this.host.startCall(this as unknown as ClientCall<never, never>);
+        this.startAttempt();
       },
       (code, details, cause) => this.finish(code, details, cause),
     );
@@ -256,6 +260,10 @@ export abstract class ClientCall<Req, Res> {
     // A stream already: a hedged attempt won while this call still waited for a connection.
     if (this.finished || this.stream !== undefined) return;
     const headers = this.attemptHeaders(this.retry === undefined ? 0 : this.retry.attempts - 1);
+    // A tracing plugin's context goes out with this attempt's headers.
+    this.observer?.onSendHeaders?.((key, value) => {
+      headers[key] = value;
+    });
     let stream: ClientHttp2Stream;
     try {
       stream = connection.request(session, headers);
@@ -276,7 +284,7 @@ export abstract class ClientCall<Req, Res> {
     stream.on("end", this.onEnd);
     stream.on("close", this.onClose);
     stream.on("error", ignore);
-    this.writer.attach(new RequestSink(stream));
+    this.writer.attach(new RequestSink(stream, this.observer));
     const waiters = this.connectWaiters;
     if (waiters !== undefined) {
       this.connectWaiters = undefined;
@@ -366,7 +374,7 @@ export abstract class ClientCall<Req, Res> {
   /** @internal MessageSink: one whole response message, as received. */
   onMessageBytes(bytes: Uint8Array, compressed: boolean): void {
     if (this.finished) return;
-    this.observer?.onMessageReceived?.();
+    this.observer?.onMessageReceived?.(bytes.byteLength, compressed);
     const queue = this.queue;
     if (queue !== undefined) {
       if (!queue.push(bytes, compressed)) this.stream?.pause();
@@ -511,8 +519,15 @@ export abstract class ClientCall<Req, Res> {
     this.retried = true;
     trace("call", () => `${this.method.path}: transparent retry, ${why}`);
     this.resetAttempt();
-    this.host.startCall(this as unknown as ClientCall<never, never>);
+    this.observer?.onAttemptEnded?.(StatusCode.UNAVAILABLE, `Transparent retry: ${why}`);
+    this.startAttempt(true);
     return true;
+  }
+
+  /** Asks the channel for a connection for the next attempt (the instrumentation sees it start). */
+  private startAttempt(transparentRetry = false): void {
+    this.observer?.onAttemptStarted?.(transparentRetry);
+    this.host.startCall(this as unknown as ClientCall<never, never>);
   }
 
   /**
@@ -532,8 +547,9 @@ export abstract class ClientCall<Req, Res> {
       if (delay !== undefined) {
         trace("call", () => `${this.method.path}: ${StatusCode[code]} (${details}); attempt ${retry.attempts} in ${Math.round(delay)} ms`);
         this.resetAttempt();
+        this.observer?.onAttemptEnded?.(code, details);
         retry.schedule(delay, () => {
-          if (!this.finished) this.host.startCall(this as unknown as ClientCall<never, never>);
+          if (!this.finished) this.startAttempt();
         });
         return;
       }
@@ -665,7 +681,6 @@ export abstract class ClientCall<Req, Res> {
     } catch (err) {
       throw new RpcError(StatusCode.INTERNAL, `Failed to serialize request: ${errorMessage(err)}`, { cause: err });
     }
-    this.observer?.onMessageSent?.();
     // A serializer that hands back the request itself (raw bytes) leaves it to the caller, who may reuse it.
     return encodeMessage(bytes, this.maxSendBytes, compress ? this.compressor : undefined, bytes !== (request as unknown));
   }
@@ -861,15 +876,21 @@ function abortStatus(signal: AbortSignal): [StatusCode, string] {
   return [StatusCode.CANCELLED, "Cancelled by the caller's AbortSignal"];
 }
 
-/** The request body of one call as its writer sees it. */
+/** The request body of one attempt as its writer sees it; instrumentation counts what goes out here. */
 class RequestSink implements FrameSink {
-  constructor(private readonly stream: ClientHttp2Stream) {}
+  constructor(
+    private readonly stream: ClientHttp2Stream,
+    private readonly observer: CallObserver | undefined,
+  ) {}
 
   write(frame: Frame): boolean {
+    this.observer?.onMessageSent?.(frameMessageBytes(frame), frameCompressed(frame));
     return writeFrame(this.stream, frame);
   }
 
   end(frame?: Frame): void {
+    const observer = this.observer;
+    if (observer !== undefined && frame !== undefined) observer.onMessageSent?.(frameMessageBytes(frame), frameCompressed(frame));
     endWithFrame(this.stream, frame);
   }
 

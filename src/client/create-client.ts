@@ -88,7 +88,7 @@ export function createClient<S extends DescService>(service: S, channel: Channel
 }
 
 function multiCallable(channel: Channel, path: string, method: DescMethod): unknown {
-  const serializers = protobufSerializers(method.input, method.output);
+  const serializers = { ...protobufSerializers(method.input, method.output), registeredMethod: true };
   switch (method.methodKind) {
     case "unary":
       return channel.unaryUnary(path, serializers);
@@ -105,7 +105,7 @@ function multiCallable(channel: Channel, path: string, method: DescMethod): unkn
 export function protobufSerializers<I extends DescMessage, O extends DescMessage>(
   input: I,
   output: O,
-): Required<MethodSerializers<MessageInitShape<I>, MessageShape<O>>> {
+): Required<Omit<MethodSerializers<MessageInitShape<I>, MessageShape<O>>, "registeredMethod">> {
   const encode = protobufEncoder(input);
   return {
     requestSerializer: (request) => encode(isMessage(request, input) ? request : create(input, request)),

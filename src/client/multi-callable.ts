@@ -27,6 +27,7 @@ export function toMethod<Req, Res>(path: string, serializers: MethodSerializers<
     path,
     serialize: serializers?.requestSerializer ?? (identity as unknown as (r: Req) => Uint8Array),
     deserialize: serializers?.responseDeserializer ?? (identity as unknown as (b: Uint8Array) => Res),
+    registered: serializers?.registeredMethod === true,
   };
 }
 

@@ -3,6 +3,8 @@ import {
   DeadlineTimer,
   encodeMessage,
   endWithFrame,
+  frameCompressed,
+  frameMessageBytes,
   http2Constants,
   logError,
   MessageQueue,
@@ -86,6 +88,9 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
   private skipNextCompression = false;
   private requestWasCompressed = false;
   private doneCallbacks: ((context: ServicerContext) => void)[] | undefined;
+  // The status decided, told to instrumentation when the stream closes.
+  private endCode = StatusCode.UNKNOWN;
+  private endDetails = "";
 
   constructor(
     private readonly server: CallServer,
@@ -111,7 +116,7 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
     if (streamingRequest) this.queue = new MessageQueue(READ_HIGH_WATER_BYTES, () => stream.resume(), this);
     this.reader = new MessageReader(this, server.maxReceiveMessageLength, decompressor);
     this.writer = new MessageWriter(this);
-    this.writer.attach(new ResponseSink(this, stream));
+    this.writer.attach(new ResponseSink(this, stream, observer));
     stream.on("data", this.onData);
     stream.on("end", this.onEnd);
     if (streamingRequest) this.invoke(this.requestIterable());
@@ -154,7 +159,7 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
   /** @internal MessageSink */
   onMessageBytes(bytes: Uint8Array, compressed: boolean): void {
     if (this.finished) return;
-    this.observer?.onMessageReceived?.();
+    this.observer?.onMessageReceived?.(bytes.byteLength, compressed);
     const queue = this.queue;
     if (queue) {
       if (!queue.push(bytes, compressed)) this.stream.pause();
@@ -233,6 +238,12 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
   /** Runs the handler with the request (unary-request kinds) or the request iterable. */
   private invoke(input: unknown): void {
     if (this.finished) return;
+    const observer = this.observer;
+    if (observer?.runHandler !== undefined) observer.runHandler(() => this.run(input));
+    else this.run(input);
+  }
+
+  private run(input: unknown): void {
     const handler = this.handler;
     let result: unknown;
     try {
@@ -332,7 +343,6 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
       this.skipNextCompression = false;
       // A serializer that hands back the response itself (raw bytes) leaves it to the handler, who may reuse it.
       frame = encodeMessage(bytes, this.server.maxSendMessageLength, compressor, bytes !== response);
-      this.observer?.onMessageSent?.();
     } catch (err) {
       const e = RpcError.from(err, StatusCode.INTERNAL);
       this.finishWithStatus(e.code, e.details);
@@ -421,7 +431,8 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
     if (this.finished) return;
     this.finished = true;
     this.timer?.cancel();
-    this.observer?.onEnd?.(code, details);
+    this.endCode = code;
+    this.endDetails = details;
     const failure = code === StatusCode.OK ? undefined : new RpcError(code, details);
     this.stopReading(failure);
     this.prepareTrailers(code, details);
@@ -452,10 +463,13 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
       this.finished = true;
       this.timer?.cancel();
       const reason = new RpcError(StatusCode.CANCELLED, "The client cancelled the call");
-      this.observer?.onEnd?.(reason.code, reason.details);
+      this.endCode = reason.code;
+      this.endDetails = reason.details;
       this.stopReading(reason);
       this.abortSignal(reason);
     }
+    // Told now rather than when the status was decided: every response byte has been counted.
+    this.observer?.onEnd?.(this.endCode, this.endDetails);
     // Writes still waiting for room are let go: the stream is gone.
     this.writer.fail();
     // The call counts as in flight until its stream is gone (trailers flushed), so a
@@ -619,15 +633,19 @@ class ResponseSink implements FrameSink {
   constructor(
     private readonly call: ServerCall,
     private readonly stream: ServerHttp2Stream,
+    private readonly observer: CallObserver | undefined,
   ) {}
 
   write(frame: Frame): boolean {
+    this.observer?.onMessageSent?.(frameMessageBytes(frame), frameCompressed(frame));
     this.call.sendHeaders();
     const stream = this.stream;
     return writeFrame(stream, frame) || stream.writableLength < streamWriteBudget(stream);
   }
 
   end(frame?: Frame): void {
+    const observer = this.observer;
+    if (observer !== undefined && frame !== undefined) observer.onMessageSent?.(frameMessageBytes(frame), frameCompressed(frame));
     this.call.endResponse(frame);
   }
 

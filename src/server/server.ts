@@ -15,6 +15,8 @@ import {
   stringOption,
   type ChannelOptions,
   type ConnectionObserver,
+  type InstrumentationPlugin,
+  type ServerCallInfo,
   type ServerObserver,
 } from "../transport/index.js";
 import {
@@ -44,6 +46,8 @@ export interface ServerConfig {
   compression?: string;
   /** Calls beyond this many at once get RESOURCE_EXHAUSTED (gRPC Python `maximum_concurrent_rpcs`). */
   maximumConcurrentRpcs?: number;
+  /** Instrumentation for this server only (an OpenTelemetry plugin, say), besides those registered for every server. */
+  instrumentation?: readonly InstrumentationPlugin[];
 }
 
 const COMPRESSION_BY_NUMBER: Record<string, string> = { "0": "identity", "1": "deflate", "2": "gzip" };
@@ -62,6 +66,7 @@ export class Server implements CallServer {
   private readonly options: ChannelOptions;
   private readonly interceptors: readonly ServerInterceptor[];
   private readonly maxConcurrent: number;
+  private readonly instrumentation: readonly InstrumentationPlugin[] | undefined;
   private readonly handlers = new Map<string, RpcMethodHandler>();
   private readonly generic: GenericRpcHandler[] = [];
   private readonly listeners: ServerListener[] = [];
@@ -90,6 +95,7 @@ export class Server implements CallServer {
     this.options = options;
     this.interceptors = config.interceptors ?? [];
     this.maxConcurrent = config.maximumConcurrentRpcs ?? Number.POSITIVE_INFINITY;
+    this.instrumentation = config.instrumentation;
     this.maxReceiveMessageLength = messageLimit(options, OPT_MAX_RECEIVE_MESSAGE_LENGTH, DEFAULT_MAX_RECEIVE_MESSAGE_LENGTH);
     this.maxSendMessageLength = messageLimit(options, OPT_MAX_SEND_MESSAGE_LENGTH, -1);
     const compression = config.compression ?? COMPRESSION_BY_NUMBER[String(options[OPT_DEFAULT_COMPRESSION])] ?? stringOption(options, OPT_DEFAULT_COMPRESSION);
@@ -167,7 +173,8 @@ export class Server implements CallServer {
     if (this.state === "stopping" || this.state === "stopped") throw new Error("The server is stopped");
     if (!this.observed) {
       this.observed = true;
-      if (instrumented()) this.observer = observeServer({ options: this.options, listenAddresses: () => this.listeners.flatMap((l) => l.addresses()) });
+      const local = this.instrumentation;
+      if (instrumented() || local !== undefined) this.observer = observeServer({ options: this.options, listenAddresses: () => this.listeners.flatMap((l) => l.addresses()) }, local);
     }
     const { listener, port } = await ServerListener.bind(address, {
       options: this.options,
@@ -334,11 +341,11 @@ export class Server implements CallServer {
       return;
     }
     if (this.state !== "started") {
-      respondStatus(stream, StatusCode.UNAVAILABLE, this.state === "new" ? "Server not started" : "Server shutting down");
+      this.refuse(stream, headers, connection, StatusCode.UNAVAILABLE, this.state === "new" ? "Server not started" : "Server shutting down");
       return;
     }
     if (headers["te"] !== "trailers") {
-      respondStatus(stream, StatusCode.INTERNAL, `Expected header te: trailers, got ${String(headers["te"])}; a proxy may not support trailers`);
+      this.refuse(stream, headers, connection, StatusCode.INTERNAL, `Expected header te: trailers, got ${String(headers["te"])}; a proxy may not support trailers`);
       return;
     }
     let deadline: number | undefined;
@@ -346,7 +353,7 @@ export class Server implements CallServer {
     if (timeout !== undefined) {
       const ms = typeof timeout === "string" ? parseTimeout(timeout) : undefined;
       if (ms === undefined) {
-        respondStatus(stream, StatusCode.INTERNAL, `Invalid grpc-timeout: ${String(timeout)}`);
+        this.refuse(stream, headers, connection, StatusCode.INTERNAL, `Invalid grpc-timeout: ${String(timeout)}`);
         return;
       }
       deadline = Date.now() + ms;
@@ -356,14 +363,14 @@ export class Server implements CallServer {
     if (encoding !== undefined && encoding !== "identity") {
       decompressor = typeof encoding === "string" ? getCompressor(encoding) : undefined;
       if (decompressor === undefined) {
-        respondStatus(stream, StatusCode.UNIMPLEMENTED, `Message encoding ${String(encoding)} is not supported`);
+        this.refuse(stream, headers, connection, StatusCode.UNIMPLEMENTED, `Message encoding ${String(encoding)} is not supported`);
         return;
       }
     }
     // Calls still inside the interceptors count too, or their async gap would let
     // more than the limit through.
     if (this.calls.size + this.intercepting >= this.maxConcurrent) {
-      respondStatus(stream, StatusCode.RESOURCE_EXHAUSTED, "Concurrent RPC limit exceeded");
+      this.refuse(stream, headers, connection, StatusCode.RESOURCE_EXHAUSTED, "Concurrent RPC limit exceeded");
       return;
     }
     const path = headers[":path"] ?? "";
@@ -390,10 +397,17 @@ export class Server implements CallServer {
           this.intercepting--;
           const e = err instanceof RpcError ? err : undefined;
           if (!e) logError(`Exception in a server interceptor for ${path}`, err);
-          respondStatus(stream, e?.code ?? StatusCode.UNKNOWN, e?.details ?? "Unexpected error in a server interceptor");
+          this.refuse(stream, headers, connection, e?.code ?? StatusCode.UNKNOWN, e?.details ?? "Unexpected error in a server interceptor");
         },
       )
       .catch((err: unknown) => logError(`Failed to start a call to ${path}`, err));
+  }
+
+  /** Answers a call that reaches no handler with a status; instrumentation sees it start and end. */
+  private refuse(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, connection: ConnectionObserver | undefined, code: StatusCode, details: string): void {
+    const path = headers[":path"] ?? "";
+    this.observer?.onCallStarted?.(path, connection, new IncomingCall(headers, this.isRegistered(path)))?.onEnd?.(code, details);
+    respondStatus(stream, code, details);
   }
 
   private dispatch(
@@ -406,14 +420,18 @@ export class Server implements CallServer {
     connection: ConnectionObserver | undefined,
   ): void {
     if (stream.destroyed || stream.closed) return;
-    const observer = this.observer?.onCallStarted?.(headers[":path"] ?? "", connection);
     if (handler === undefined) {
-      const details = `Method not found: ${headers[":path"] ?? ""}`;
-      observer?.onEnd?.(StatusCode.UNIMPLEMENTED, details);
-      respondStatus(stream, StatusCode.UNIMPLEMENTED, details);
+      this.refuse(stream, headers, connection, StatusCode.UNIMPLEMENTED, `Method not found: ${headers[":path"] ?? ""}`);
       return;
     }
+    const observer = this.observer?.onCallStarted?.(headers[":path"] ?? "", connection, new IncomingCall(headers, this.isRegistered(headers[":path"] ?? "")));
     this.calls.add(new ServerCall(this, stream, headers, rawHeaders, handler, deadline, decompressor, observer));
+  }
+
+  // Registered: added with addService() or addRegisteredMethodHandlers(); what generic
+  // handlers serve (even method_handlers_generic_handler's) is not (gRPC Python's split).
+  private isRegistered(path: string): boolean {
+    return this.handlers.has(path) && this.services.has(path.slice(1, path.lastIndexOf("/")));
   }
 
   private lookupGeneric(path: string, rawHeaders: readonly string[]): RpcMethodHandler | undefined {
@@ -446,6 +464,19 @@ export class Server implements CallServer {
 /** Creates a server (gRPC Python `grpc.aio.server()`). */
 export function createServer(config?: ServerConfig): Server {
   return new Server(config);
+}
+
+/** What instrumentation may read of an incoming call. */
+class IncomingCall implements ServerCallInfo {
+  constructor(
+    private readonly headers: IncomingHttpHeaders,
+    readonly registered: boolean,
+  ) {}
+
+  header(name: string): string | undefined {
+    const value = this.headers[name];
+    return Array.isArray(value) ? value.join(",") : value;
+  }
 }
 
 function respondStatus(stream: ServerHttp2Stream, code: StatusCode, details: string): void {

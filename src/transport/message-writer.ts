@@ -43,6 +43,16 @@ function frameLength(frame: Frame): number {
   return frame instanceof Uint8Array ? frame.byteLength : frame[0].byteLength + frame[1].byteLength;
 }
 
+/** The message bytes of a frame, without its 5-byte prefix (what instrumentation counts). */
+export function frameMessageBytes(frame: Frame): number {
+  return frameLength(frame) - 5;
+}
+
+/** Whether a frame's message is compressed (the prefix's flag byte). */
+export function frameCompressed(frame: Frame): boolean {
+  return (frame instanceof Uint8Array ? frame[0] : frame[0][0]) === 1;
+}
+
 /** Writes a frame to a Node writable: a split one as one `writev` of its two chunks. */
 export function writeFrame(out: NodeJS.WritableStream & { cork(): void; uncork(): void }, frame: Frame): boolean {
   if (frame instanceof Uint8Array) return out.write(frame);
