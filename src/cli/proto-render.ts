@@ -112,6 +112,11 @@ function renderField(field: FieldDescriptorProto, message: DescriptorProto, synt
 }
 
 function renderMessageBody(message: DescriptorProto, syntax: string, indent: string, out: string[]): void {
+  const start = out.length;
+  // A blank line between declarations and each nested type, none at the top.
+  const separate = () => {
+    if (out.length > start) out.push("");
+  };
   if (message.options?.deprecated) out.push(`${indent}option deprecated = true;`);
   // Fields in declaration order; the members of a real oneof (not a proto3 optional's
   // synthetic one) are written together where its first member stands.
@@ -132,16 +137,16 @@ function renderMessageBody(message: DescriptorProto, syntax: string, indent: str
   }
   const groups = new Set(message.field.filter((f) => f.type === Type.GROUP).map((f) => f.typeName.split(".").pop()));
   for (const nested of message.enumType) {
-    out.push("");
+    separate();
     renderEnumProto(nested, indent, out);
   }
   for (const nested of message.nestedType) {
     if (nested.options?.mapEntry || groups.has(nested.name)) continue;
-    out.push("");
+    separate();
     renderMessageProto(nested, syntax, indent, out);
   }
   for (const ext of message.extension) {
-    out.push("");
+    separate();
     out.push(`${indent}extend ${ext.extendee.startsWith(".") ? ext.extendee : `.${ext.extendee}`} {`);
     renderField(ext, message, syntax, indent + INDENT, out);
     out.push(`${indent}}`);
