@@ -16,6 +16,13 @@ function size(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
+export interface ProgressPacing {
+  /** No line before the stream has run this long. */
+  firstAfterMs: number;
+  /** At most one redraw per this many milliseconds. */
+  redrawMs: number;
+}
+
 export class Progress {
   private readonly enabled: boolean;
   private readonly started = Date.now();
@@ -25,7 +32,10 @@ export class Progress {
   received = 0;
   receivedBytes = 0;
 
-  constructor(private readonly stream: ProgressStream) {
+  constructor(
+    private readonly stream: ProgressStream,
+    private readonly pacing: ProgressPacing = { firstAfterMs: FIRST_AFTER_MS, redrawMs: REDRAW_MS },
+  ) {
     this.enabled = stream.isTTY === true;
   }
 
@@ -51,7 +61,7 @@ export class Progress {
   private draw(): void {
     if (!this.enabled) return;
     const now = Date.now();
-    if (now - this.started < FIRST_AFTER_MS || now - this.lastDrawn < REDRAW_MS) return;
+    if (now - this.started < this.pacing.firstAfterMs || now - this.lastDrawn < this.pacing.redrawMs) return;
     this.lastDrawn = now;
     const line = `${this.sent} sent, ${this.received} received (${size(this.receivedBytes)}) in ${((now - this.started) / 1000).toFixed(1)} s`;
     this.stream.write(`\r\x1b[K${line}`);

@@ -66,8 +66,9 @@ function typeName(field: FieldDescriptorProto): string {
 function fieldOptions(field: FieldDescriptorProto): string {
   const opts: string[] = [];
   if (has(field, "defaultValue")) {
-    const isString = field.type === Type.STRING || field.type === Type.BYTES;
-    opts.push(`default = ${isString ? quote(field.defaultValue) : field.defaultValue}`);
+    // A bytes default is stored C-escaped already; a string default is stored as is.
+    const value = field.type === Type.STRING ? quote(field.defaultValue) : field.type === Type.BYTES ? `"${field.defaultValue}"` : field.defaultValue;
+    opts.push(`default = ${value}`);
   }
   if (has(field, "jsonName") && field.jsonName !== defaultJsonName(field.name)) opts.push(`json_name = ${quote(field.jsonName)}`);
   if (field.options !== undefined && isFieldSet(field.options, FieldOptionsSchema.field.packed)) opts.push(`packed = ${field.options.packed}`);

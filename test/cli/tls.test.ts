@@ -1,6 +1,8 @@
 // The CLI over TLS and mutual TLS, with the certificates of the conformance suite
 // (server1 for *.test.google.fr, localhost and 127.0.0.1, signed by its test CA) and
 // the client certificate under test/certs.
+import { createServer as createH2Server } from "node:http2";
+import { fileURLToPath } from "node:url";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { assertNoLeaks } from "../helpers.js";
@@ -67,6 +69,27 @@ test("mutual TLS: --cert and --key are presented; without them the server refuse
   assert.match(without.stderr, /^UNAVAILABLE: /);
   const healthWithout = await runCli(["health", mtls.target, "--cacert", certs("ca.pem")]);
   assert.is(healthWithout.code, 2);
+});
+
+test("--authority is the :authority of each call; -H metadata goes with it", async () => {
+  // A bare HTTP/2 server that records what arrives and answers UNIMPLEMENTED.
+  const seen: { authority?: string; token?: string }[] = [];
+  const h2 = createH2Server();
+  h2.on("stream", (stream, headers) => {
+    seen.push({ authority: headers[":authority"] as string, token: headers["x-token"] as string });
+    stream.respond({ ":status": 200, "content-type": "application/grpc", "grpc-status": "12", "grpc-message": "nothing here" }, { endStream: true });
+  });
+  await new Promise<void>((resolve) => h2.listen(0, "127.0.0.1", resolve));
+  const target = `127.0.0.1:${(h2.address() as { port: number }).port}`;
+  const proto = ["--proto", "testing/echo.proto", "--import-path", fileURLToPath(new URL("../../../test/proto/", import.meta.url))];
+  try {
+    const r = await runCli(["call", target, "testing.Echo/Unary", "--plaintext", ...proto, "--authority", "api.example.com", "-H", "x-token: t1"]);
+    assert.is(r.code, 12 + 64);
+    assert.is(r.stderr, "UNIMPLEMENTED: nothing here\n");
+    assert.equal(seen, [{ authority: "api.example.com", token: "t1" }]);
+  } finally {
+    await new Promise((resolve) => h2.close(resolve));
+  }
 });
 
 test.run();
