@@ -7,7 +7,7 @@ import * as assert from "uvu/assert";
 import { Echo } from "../gen/testing/echo_pb.js";
 import { assertNoLeaks, startServer } from "../helpers.js";
 import { startFixture, type Fixture } from "./fixture.js";
-import { runCli, type CliResult } from "./run-cli.js";
+import { runCli, startCli, type CliResult } from "./run-cli.js";
 
 const test = suite("cli: errors and exit codes");
 let f: Fixture;
@@ -121,6 +121,16 @@ test("a server that accepts TCP but never answers: UNAVAILABLE once --connect-ti
     for (const s of sockets) s.destroy();
     await new Promise((resolve) => silent.close(resolve));
   }
+});
+
+test("a reader that goes away (| head): the command ends quietly", async () => {
+  const running = startCli(["call", f.target, "testing.Echo/ServerStream", "--plaintext", "-d", '{"count":100000,"delayMs":2}']);
+  running.child.stdin.end();
+  await running.lines(1);
+  running.child.stdout.destroy();
+  const done = await running.done;
+  assert.is(done.code, 0);
+  assert.is(done.stderr, "");
 });
 
 test.run();
