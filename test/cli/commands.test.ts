@@ -1,12 +1,14 @@
 // The CLI as a child process against our own server with reflection and health:
 // list, describe, call (every call kind, -d and -d @, -v, -H, --emit-defaults,
 // --format text, --compression) and health (Check and --watch).
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { ServingStatus } from "../../src/health/index.js";
 import { assertNoLeaks } from "../helpers.js";
 import { startFixture, type Fixture } from "./fixture.js";
-import { runCli, startCli } from "./run-cli.js";
+import { BIN, runCli, startCli } from "./run-cli.js";
 
 const test = suite("cli: commands against our server");
 let f: Fixture;
@@ -172,6 +174,22 @@ test("health --watch: prints each change until --max-time; exits with the last s
   f.health.set("watched", ServingStatus.SERVING);
   const serving = await cli("health", f.target, "watched", "--watch", "--max-time", "0.5");
   assert.is(serving.code, 0, serving.stderr);
+});
+
+test("a long stream draws a progress line on stderr when it is a terminal, and nothing when piped", async () => {
+  const args = ["call", f.target, "testing.Echo/ServerStream", "--plaintext", "-d", '{"count":30,"delayMs":60}'];
+  const piped = await runCli(args);
+  assert.is(lines(piped.stdout).length, 30);
+  assert.is(piped.stderr, "");
+  // util-linux's script(1) runs the command on a pseudo-terminal (stdout and stderr both).
+  if (!existsSync("/usr/bin/script")) return;
+  const command = [process.execPath, BIN, ...args].map((a) => `'${a}'`).join(" ");
+  const tty = await new Promise<string>((resolve, reject) =>
+    execFile("/usr/bin/script", ["-q", "-e", "-c", command, "/dev/null"], { timeout: 30_000 }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
+  );
+  assert.match(tty, /\r\x1b\[K1 sent, \d+ received \(\d+ B\) in \d+\.\d s/);
+  // Each response line starts on a cleared line, and all 30 arrive.
+  assert.is(tty.match(/\{"index":\d+\}|\{\}/g)?.length, 30);
 });
 
 test.run();

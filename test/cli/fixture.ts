@@ -8,7 +8,8 @@ import { HealthServicer, ServingStatus } from "../../src/health/index.js";
 import { enableServerReflection } from "../../src/reflection/index.js";
 import { Echo } from "../gen/testing/echo_pb.js";
 import { Catalog, Color, Item_Kind } from "../gen/testing/reflect/catalog_pb.js";
-import { sleep } from "../helpers.js";
+// node's sleep drops its abort listener when it resolves (a long stream adds one per message).
+import { setTimeout as sleep } from "node:timers/promises";
 
 export const certs = (name: string) => fileURLToPath(new URL(`../../../conformance/certs/${name}`, import.meta.url));
 export const clientCerts = (name: string) => fileURLToPath(new URL(`../../../test/certs/${name}`, import.meta.url));
@@ -32,12 +33,12 @@ export async function startFixture(security: Security = "plaintext"): Promise<Fi
       for (const [key, value] of context.invocationMetadata()) if (key.startsWith("x-")) trailers.push([key, value]);
       await context.sendInitialMetadata({ "x-header": "h" });
       context.setTrailingMetadata(trailers);
-      if (request.delayMs) await sleep(request.delayMs, context.signal).catch(() => {});
+      if (request.delayMs) await sleep(request.delayMs, undefined, { signal: context.signal }).catch(() => {});
       return { message: request.message, payload: request.payload, index: request.count };
     },
     async *serverStream(request, context) {
       for (let i = 0; i < request.count; i++) {
-        if (request.delayMs) await sleep(request.delayMs, context.signal).catch(() => {});
+        if (request.delayMs) await sleep(request.delayMs, undefined, { signal: context.signal }).catch(() => {});
         if (context.signal.aborted) return;
         yield { message: request.message, payload: request.payload, index: i };
       }
