@@ -9,3 +9,5 @@ process.stdout.on("error", (err) => {
 });
 // Once written, output must reach a pipe before the process ends: exitCode, not exit().
 process.exitCode = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin });
+// A call the server ended while requests were still being read from stdin: stop reading.
+process.stdin.destroy();

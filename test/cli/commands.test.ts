@@ -138,6 +138,18 @@ test("call bidi streaming: each request is sent as it is read and each response 
   assert.is(done.stderr, "");
 });
 
+test("bidi: when the server ends the call first, the command ends without waiting for stdin", async () => {
+  const running = startCli(["call", f.target, "testing.Echo/Bidi", "--plaintext", "-d", "@"]);
+  running.child.stdin.write('{"message":"one"}');
+  await running.lines(1);
+  running.child.stdin.write('{"message":"stop"}');
+  // stdin stays open: the command must not wait for its end.
+  const done = await running.done;
+  assert.is(done.code, 0, done.stderr);
+  assert.is(done.stdout, '{"message":"re:one"}\n');
+  running.child.stdin.destroy();
+});
+
 test("health: SERVING exits 0, NOT_SERVING 4, an unknown service 3 (grpc_health_probe's codes)", async () => {
   const server = await cli("health", f.target);
   assert.is(server.code, 0, server.stderr);

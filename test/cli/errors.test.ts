@@ -123,6 +123,21 @@ test("a server that accepts TCP but never answers: UNAVAILABLE once --connect-ti
   }
 });
 
+test("mid-stream: the deadline passes, or the server stops with the call in flight; the lines so far, then the status", async () => {
+  const late = await runCli(["call", f.target, "testing.Echo/ServerStream", "--plaintext", "--max-time", "1", "-d", '{"count":1000,"delayMs":100}']);
+  assert.is(late.code, 4 + 64, late.stderr);
+  assert.ok(late.stdout.split("\n").length > 2, late.stdout);
+  assert.match(late.stderr, /^DEADLINE_EXCEEDED: /);
+  const own = await startFixture();
+  const running = startCli(["call", own.target, "testing.Echo/ServerStream", "--plaintext", "-d", '{"count":1000,"delayMs":20}']);
+  running.child.stdin.end();
+  await running.lines(2);
+  await own.server.stop(null);
+  const stopped = await running.done;
+  assert.is(stopped.code, 14 + 64, stopped.stderr);
+  assert.match(stopped.stderr, /^UNAVAILABLE: /);
+});
+
 test("a reader that goes away (| head): the command ends quietly", async () => {
   const running = startCli(["call", f.target, "testing.Echo/ServerStream", "--plaintext", "-d", '{"count":100000,"delayMs":2}']);
   running.child.stdin.end();

@@ -51,7 +51,11 @@ export async function startFixture(security: Security = "plaintext"): Promise<Fi
     },
     async *bidi(requests) {
       let i = 0;
-      for await (const r of requests) yield { message: `re:${r.message}`, index: i++ };
+      for await (const r of requests) {
+        // The server ends the call while the client may still be sending.
+        if (r.message === "stop") return;
+        yield { message: `re:${r.message}`, index: i++ };
+      }
     },
   });
   server.addService(Catalog, {
