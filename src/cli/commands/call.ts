@@ -2,7 +2,15 @@
 // -d @) in the protobuf JSON mapping or the text format, sent as they are read; each
 // response printed as it arrives; headers and trailers on stderr with -v.
 import { create, fromBinary, toBinary, type DescMethod, type Message } from "@bufbuild/protobuf";
-import { RpcError, type Metadata, type MethodSerializers } from "async-grpc";
+import {
+  RpcError,
+  type Metadata,
+  type MethodSerializers,
+  type StreamStreamCall,
+  type StreamUnaryCall,
+  type UnaryStreamCall,
+  type UnaryUnaryCall,
+} from "async-grpc";
 import { UsageError } from "../args.js";
 import type { CliContext } from "../context.js";
 import { parseMessage, printMessage, splitMessages, type FormatOptions } from "../message-format.js";
@@ -70,8 +78,8 @@ export async function call(ctx: CliContext): Promise<number> {
     progress.clear();
     io.stdout.write(`${printMessage(method.output, m, format)}\n${args.format === "text" ? "\n" : ""}`);
   };
-  // Wrapped: an awaitable call returned from an async function would be awaited.
-  const { call: theCall } = await startCall(ctx, method, path, serializers, options, requests, single);
+  const started = await startCall(ctx, method, path, serializers, options, requests, single);
+  const theCall = started.call;
   if (args.verbose) {
     void theCall.initialMetadata().then(
       (md) => io.stderr.write(printMetadata("Response headers:", md)),
@@ -79,11 +87,8 @@ export async function call(ctx: CliContext): Promise<number> {
     );
   }
   try {
-    if (method.methodKind === "unary" || method.methodKind === "client_streaming") {
-      print((await (theCall as unknown as PromiseLike<Message>)) as Message);
-    } else {
-      for await (const m of theCall as unknown as AsyncIterable<Message>) print(m);
-    }
+    if (started.responses === "one") print(await started.call);
+    else for await (const m of started.call) print(m);
   } catch (err) {
     progress.clear();
     if (inputError !== undefined) throw inputError;
@@ -95,10 +100,10 @@ export async function call(ctx: CliContext): Promise<number> {
   return 0;
 }
 
-interface AnyCall {
-  initialMetadata(): Promise<Metadata>;
-  trailingMetadata(): Promise<Metadata>;
-}
+// The call in a wrapper: an awaitable call returned from an async function would be awaited.
+type Started =
+  | { responses: "one"; call: UnaryUnaryCall<Message, Message> | StreamUnaryCall<Message, Message> }
+  | { responses: "stream"; call: UnaryStreamCall<Message, Message> | StreamStreamCall<Message, Message> };
 
 async function startCall(
   ctx: CliContext,
@@ -108,16 +113,16 @@ async function startCall(
   options: ReturnType<CliContext["callOptions"]>,
   requests: () => AsyncGenerator<Message>,
   single: () => Promise<Message>,
-): Promise<{ call: AnyCall }> {
+): Promise<Started> {
   const channel = ctx.channel;
   switch (method.methodKind) {
     case "unary":
-      return { call: channel.unaryUnary(path, serializers)(await single(), options) };
+      return { responses: "one", call: channel.unaryUnary(path, serializers)(await single(), options) };
     case "server_streaming":
-      return { call: channel.unaryStream(path, serializers)(await single(), options) };
+      return { responses: "stream", call: channel.unaryStream(path, serializers)(await single(), options) };
     case "client_streaming":
-      return { call: channel.streamUnary(path, serializers)(requests(), options) };
+      return { responses: "one", call: channel.streamUnary(path, serializers)(requests(), options) };
     case "bidi_streaming":
-      return { call: channel.streamStream(path, serializers)(requests(), options) };
+      return { responses: "stream", call: channel.streamStream(path, serializers)(requests(), options) };
   }
 }
