@@ -1,4 +1,5 @@
-import type { DescriptorProto, FieldDescriptorProto, FileDescriptorProto } from "@bufbuild/protobuf/wkt";
+import { isFieldSet } from "@bufbuild/protobuf";
+import { FieldDescriptorProtoSchema, type DescriptorProto, type FieldDescriptorProto, type FileDescriptorProto } from "@bufbuild/protobuf/wkt";
 
 /**
  * Makes every type reference in `files` fully qualified (".pkg.Msg"), as protoc writes
@@ -6,7 +7,9 @@ import type { DescriptorProto, FieldDescriptorProto, FileDescriptorProto } from 
  * files from `library` (the well-known types) where needed. Some servers send
  * descriptors that way: @grpc/reflection rebuilds its files with protobufjs, which
  * writes "Base" for ".testing.reflect.Base" and leaves out the import of
- * google/protobuf/timestamp.proto. Names are resolved with protobuf's scoping rule
+ * google/protobuf/timestamp.proto, and every field's json_name (protoc always fills it
+ * in, and the registry takes it as it is: without it, every field's JSON name would be
+ * ""). Names are resolved with protobuf's scoping rule
  * (innermost scope first); one that resolves to nothing is left for the registry to
  * reject. Returns `files` and the library files they need, each file after its imports.
  */
@@ -75,6 +78,7 @@ function qualifyMessage(message: DescriptorProto, scope: string, ref: Ref): void
 }
 
 function qualifyField(field: FieldDescriptorProto, scope: string, ref: Ref): void {
+  if (!isFieldSet(field, FieldDescriptorProtoSchema.field.jsonName)) field.jsonName = jsonName(field.name);
   if (field.typeName !== "") field.typeName = ref(field.typeName, scope);
   if (field.extendee !== "") field.extendee = ref(field.extendee, scope);
 }
@@ -88,4 +92,18 @@ function resolve(name: string, scope: string, known: ReadonlyMap<string, string>
     if (s === "") return name;
     s = s.slice(0, Math.max(0, s.lastIndexOf(".")));
   }
+}
+
+// protoc's default JSON name: each underscore dropped and the letter after it capitalized.
+function jsonName(name: string): string {
+  let out = "";
+  let upper = false;
+  for (const c of name) {
+    if (c === "_") upper = true;
+    else {
+      out += upper ? c.toUpperCase() : c;
+      upper = false;
+    }
+  }
+  return out;
 }

@@ -2,6 +2,7 @@
 // @grpc/reflection's server (on grpc-js), calling the grpc-js service through the
 // registry it builds; and grpc-js-reflection-client against our server, calling our
 // service through the package it builds.
+import { toJson } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
@@ -47,6 +48,9 @@ test("our descriptor database against @grpc/reflection's server, then a call thr
     assert.is(item.id, "js-1");
     assert.is(item.kind, Item_Kind.A);
     assert.is(item.base?.id, "base");
+    // @grpc/reflection leaves json_name out; the registry's JSON names are protoc's defaults.
+    const itemSchema = registry.getMessage("testing.reflect.Item")!;
+    assert.equal(toJson(itemSchema, item), { id: "js-1", base: { id: "base" }, kind: "KIND_A" });
   } finally {
     await db.close();
     await channel.close();
