@@ -33,6 +33,7 @@ export {
 export {
   ChannelCredentials,
   sslChannelCredentials,
+  type VerifyOptions,
   compositeChannelCredentials,
   localChannelCredentials,
   LocalConnectionType,

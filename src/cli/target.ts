@@ -4,7 +4,6 @@
 // compression; and the bounded wait for its connection.
 import { readFileSync } from "node:fs";
 import {
-  ChannelCredentials,
   ConnectivityState,
   insecureChannel,
   secureChannel,
@@ -22,13 +21,6 @@ function readFlagFile(flag: string, path: string): Buffer {
   }
 }
 
-// TLS that accepts any server certificate. There is no public API for it yet (gRPC
-// Python has none; grpc-js has `rejectUnauthorized` in its verify options), so this is
-// the one place the CLI builds ChannelCredentials itself. See the CLI's report.
-function unverifiedCredentials(key?: Buffer, cert?: Buffer): ChannelCredentials {
-  return new ChannelCredentials({ ALPNProtocols: ["h2"], rejectUnauthorized: false, ...(key && cert ? { key, cert } : {}) });
-}
-
 /** Opens the channel the flags describe (it connects lazily). */
 export function openChannel(args: CliArgs): Channel {
   const options: Record<string, string | number> = {};
@@ -40,7 +32,7 @@ export function openChannel(args: CliArgs): Channel {
     if (args.plaintext) return insecureChannel(args.target, config);
     const key = args.key === undefined ? undefined : readFlagFile("key", args.key);
     const cert = args.cert === undefined ? undefined : readFlagFile("cert", args.cert);
-    if (args.insecure) return secureChannel(args.target, unverifiedCredentials(key, cert), config);
+    if (args.insecure) return secureChannel(args.target, sslChannelCredentials(undefined, key, cert, { rejectUnauthorized: false }), config);
     const ca = args.cacert === undefined ? undefined : readFlagFile("cacert", args.cacert);
     return secureChannel(args.target, sslChannelCredentials(ca, key, cert), config);
   } catch (err) {

@@ -24,16 +24,26 @@ export class ChannelCredentials {
   ) {}
 }
 
+/** How a TLS channel checks the server's certificate (grpc-js's `VerifyOptions`). */
+export interface VerifyOptions {
+  /**
+   * false accepts any server certificate: encryption without authentication, for
+   * debugging tools (the command line's `--insecure`), never for production. Default true.
+   */
+  rejectUnauthorized?: boolean;
+}
+
 /**
  * TLS credentials (gRPC Python `grpc.ssl_channel_credentials()`): trust
  * `rootCertificates` (the system's roots if omitted) and, for mutual TLS, present
- * `privateKey` with `certificateChain`.
+ * `privateKey` with `certificateChain`. `verifyOptions` is grpc-js's; gRPC Python has none.
  */
-export function sslChannelCredentials(rootCertificates?: Pem, privateKey?: Pem, certificateChain?: Pem): ChannelCredentials {
+export function sslChannelCredentials(rootCertificates?: Pem, privateKey?: Pem, certificateChain?: Pem, verifyOptions?: VerifyOptions): ChannelCredentials {
   if ((privateKey === undefined) !== (certificateChain === undefined)) {
     throw new TypeError("sslChannelCredentials: privateKey and certificateChain go together");
   }
   const tls: SecureClientSessionOptions = { ALPNProtocols: ["h2"] };
+  if (verifyOptions?.rejectUnauthorized === false) tls.rejectUnauthorized = false;
   if (rootCertificates !== undefined) tls.ca = toPem(rootCertificates);
   if (privateKey !== undefined) tls.key = toPem(privateKey);
   if (certificateChain !== undefined) tls.cert = toPem(certificateChain);

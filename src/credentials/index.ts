@@ -1,6 +1,6 @@
 // Transport security: channel credentials for clients, server credentials for ports,
 // call credentials for calls, and what a server verified about a connection.
-export { ChannelCredentials, sslChannelCredentials, compositeChannelCredentials, type Pem } from "./channel-credentials.js";
+export { ChannelCredentials, sslChannelCredentials, compositeChannelCredentials, type Pem, type VerifyOptions } from "./channel-credentials.js";
 export {
   CallCredentials,
   CallCredentialsError,
