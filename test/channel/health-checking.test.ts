@@ -1,6 +1,8 @@
 // Client-side health checking (gRFC A17): with `healthCheckConfig` in the service config
 // and round_robin, each connection watches its server's grpc.health.v1.Health and calls
 // go only to SERVING backends. Real servers on loopback, each with the health companion.
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -258,6 +260,27 @@ test("a backend that stops (its health turns NOT_SERVING first) loses traffic an
   await stopping;
   await eventually(() => b.health!.watchCount === 0, "b's Watch ended");
   await channel.close();
+  await a.stop();
+  await assertNoLeaks();
+});
+
+test("an open Watch stream does not keep the process alive: a client that never closes its channel exits", async () => {
+  const a = await HealthBackend.start("a");
+  const index = fileURLToPath(new URL("../../src/index.js", import.meta.url));
+  const config = roundRobinWithHealth();
+  const script = `import { insecureChannel } from ${JSON.stringify(index)};
+const ch = insecureChannel(${JSON.stringify(`ipv4:${a.address}`)}, { options: { "grpc.service_config": ${JSON.stringify(config)} } });
+const r = await ch.unaryUnary("/testing.Echo/Unary")(new Uint8Array(), { timeoutMs: 10000 });
+process.stdout.write("reply " + r.length + "\\n");`;
+  const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  const killer = setTimeout(() => child.kill(), 20_000);
+  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  clearTimeout(killer);
+  assert.is(code, 0, "the child exited on its own");
+  assert.match(out, /^reply \d+/, `child printed: ${out}`);
+  assert.ok(a.watches >= 1, "the child watched the server's health");
   await a.stop();
   await assertNoLeaks();
 });
