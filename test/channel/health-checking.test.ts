@@ -2,6 +2,7 @@
 // and round_robin, each connection watches its server's grpc.health.v1.Health and calls
 // go only to SERVING backends. Real servers on loopback, each with the health companion.
 import { spawn } from "node:child_process";
+import { createServer as createHttp2Server } from "node:http2";
 import { fileURLToPath } from "node:url";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { suite } from "uvu";
@@ -261,6 +262,32 @@ test("a backend that stops (its health turns NOT_SERVING first) loses traffic an
   await eventually(() => b.health!.watchCount === 0, "b's Watch ended");
   await channel.close();
   await a.stop();
+  await assertNoLeaks();
+});
+
+test("a Watch answer that breaks the protocol (compressed flag without an encoding, oversized message) is a failed health check, retried", async () => {
+  for (const frame of [Buffer.from([1, 0, 0, 0, 2, 0x08, 0x01]), Buffer.from([0, 0, 0x10, 0, 0])]) {
+    let watches = 0;
+    const raw = createHttp2Server();
+    raw.on("stream", (stream, headers) => {
+      stream.on("error", () => {});
+      stream.respond({ ":status": 200, "content-type": "application/grpc" });
+      if (headers[":path"] !== "/grpc.health.v1.Health/Watch") return;
+      watches++;
+      stream.write(frame);
+    });
+    await new Promise<void>((resolve) => raw.listen(0, "127.0.0.1", resolve));
+    const port = (raw.address() as { port: number }).port;
+    const channel = insecureChannel(`ipv4:127.0.0.1:${port}`, { options: { "grpc.service_config": roundRobinWithHealth() } });
+    const client = createClient(Echo, channel);
+    let err: RpcError | undefined;
+    for (let i = 0; i < 200 && err === undefined; i++) err = await expectStatus(client.unary({}, { timeoutMs: 2000 }), StatusCode.UNAVAILABLE).catch(() => undefined);
+    assert.ok(err !== undefined, "calls fail while the health check fails");
+    assert.match(err.details, /health check failed: (INTERNAL|RESOURCE_EXHAUSTED)/);
+    assert.ok(watches >= 1);
+    await channel.close();
+    await new Promise((resolve) => raw.close(resolve));
+  }
   await assertNoLeaks();
 });
 
