@@ -67,7 +67,6 @@ class CountingHealth extends HealthServicer {
     this.backend.watches++;
     if (this.failNext > 0) {
       this.failNext--;
-      // eslint-disable-next-line require-yield
       return (async function* () {
         throw new RpcError(StatusCode.INTERNAL, "health store unavailable");
       })();
