@@ -13,6 +13,7 @@ import {
   OPT_DEFAULT_AUTHORITY,
   OPT_DEFAULT_COMPRESSION,
   OPT_ENABLE_RETRIES,
+  OPT_INHIBIT_HEALTH_CHECKING,
   OPT_LB_POLICY_NAME,
   OPT_PER_RPC_RETRY_BUFFER_SIZE,
   OPT_MAX_RECEIVE_MESSAGE_LENGTH,
@@ -110,6 +111,9 @@ export class Channel implements CallHost {
   private readonly defaultServiceConfig: ServiceConfig | undefined;
   private readonly ignoreResolverConfig: boolean;
   private readonly defaultPolicy: string;
+  private readonly inhibitHealthChecking: boolean;
+  /** The service config's `healthCheckConfig.serviceName`, unless `grpc.inhibit_health_checking`. */
+  private healthCheckServiceName: string | undefined;
   private serviceConfig: ServiceConfig | undefined;
   private addresses: readonly SocketAddress[] | undefined;
   private policy: LoadBalancer | undefined;
@@ -166,6 +170,7 @@ export class Channel implements CallHost {
     this.defaultServiceConfig = json === undefined ? undefined : parseServiceConfig(json);
     this.ignoreResolverConfig = booleanOption(options, OPT_SERVICE_CONFIG_DISABLE_RESOLUTION, false);
     this.defaultPolicy = stringOption(options, OPT_LB_POLICY_NAME) ?? DEFAULT_POLICY;
+    this.inhibitHealthChecking = booleanOption(options, OPT_INHIBIT_HEALTH_CHECKING, false);
     if (loadBalancerFor(this.defaultPolicy) === undefined) throw new TypeError(`Unknown load-balancing policy ${this.defaultPolicy} (option ${OPT_LB_POLICY_NAME})`);
     this.useServiceConfig(this.defaultServiceConfig);
     this.picker = { pick: () => this.wake() };
@@ -427,6 +432,11 @@ export class Channel implements CallHost {
     else if (current === undefined || current.maxTokens !== throttling.maxTokens || current.tokenRatio !== throttling.tokenRatio) {
       this.retryThrottle = new RetryThrottle(throttling.maxTokens, throttling.tokenRatio);
     }
+    const health = this.inhibitHealthChecking ? undefined : config?.healthCheckServiceName;
+    if (health !== this.healthCheckServiceName) {
+      this.healthCheckServiceName = health;
+      for (const s of this.subchannels.values()) s.setHealthCheckService(health);
+    }
   }
 
   /** Hands the addresses to the policy the service config names (a new one if it changed). */
@@ -473,7 +483,8 @@ export class Channel implements CallHost {
       subchannel = new Subchannel(connection, address, (s) => {
         if (this.subchannels.get(s.key) === s) this.subchannels.delete(s.key);
         s.connection.shutdownGracefully();
-      });
+      }, this);
+      subchannel.setHealthCheckService(this.healthCheckServiceName);
       this.subchannels.set(key, subchannel);
     }
     subchannel.ref();

@@ -7,7 +7,9 @@ import type { Subchannel } from "./subchannel.js";
  * `round_robin`: a connection to every address, calls spread over the READY ones in
  * turn. A connection that drops is reconnected at once (after its backoff when it
  * failed); the policy is READY while any address is, and once in TRANSIENT_FAILURE
- * stays there until one connects again (gRFC A62's sticky failure).
+ * stays there until one connects again (gRFC A62's sticky failure). It honours
+ * client-side health checking (gRFC A17): it watches each subchannel's `healthState`,
+ * so with `healthCheckConfig` an address whose server is not SERVING gets no calls.
  */
 export class RoundRobin implements LoadBalancer {
   private subchannels: Subchannel[] = [];
@@ -27,7 +29,7 @@ export class RoundRobin implements LoadBalancer {
     const previous = this.subchannels;
     this.subchannels = next;
     for (const s of next) {
-      if (!this.watches.has(s)) this.watches.set(s, s.onStateChange((state, sub) => this.onSubchannelState(sub, state)));
+      if (!this.watches.has(s)) this.watches.set(s, s.onHealthStateChange((state, sub) => this.onSubchannelState(sub, state)));
     }
     for (const s of previous) {
       if (!next.includes(s)) {
@@ -36,13 +38,13 @@ export class RoundRobin implements LoadBalancer {
       }
       s.unref();
     }
-    for (const s of next) if (s.state === ConnectivityState.IDLE) s.connect();
+    for (const s of next) if (s.healthState === ConnectivityState.IDLE) s.connect();
     this.readyKeys = "";
     this.aggregate();
   }
 
   exitIdle(): void {
-    for (const s of this.subchannels) if (s.state === ConnectivityState.IDLE) s.connect();
+    for (const s of this.subchannels) if (s.healthState === ConnectivityState.IDLE) s.connect();
   }
 
   resetBackoff(): void {
@@ -69,7 +71,7 @@ export class RoundRobin implements LoadBalancer {
   }
 
   private aggregate(): void {
-    const ready = this.subchannels.filter((s) => s.state === ConnectivityState.READY);
+    const ready = this.subchannels.filter((s) => s.healthState === ConnectivityState.READY);
     if (ready.length > 0) {
       // A state change elsewhere (one address connecting) does not reset the rotation.
       const keys = ready.map((s) => s.key).join(",");
@@ -79,10 +81,11 @@ export class RoundRobin implements LoadBalancer {
       return;
     }
     this.readyKeys = "";
-    const failing = this.subchannels.filter((s) => s.state === ConnectivityState.TRANSIENT_FAILURE);
+    const failing = this.subchannels.filter((s) => s.healthState === ConnectivityState.TRANSIENT_FAILURE);
     if (this.subchannels.length > 0 && (failing.length === this.subchannels.length || this.state === ConnectivityState.TRANSIENT_FAILURE)) {
-      const why = failing[failing.length - 1]?.lastError?.message;
-      this.report(ConnectivityState.TRANSIENT_FAILURE, failingPicker(StatusCode.UNAVAILABLE, why ? `Failed to connect: ${why}` : "Failed to connect to any address"));
+      const last = failing[failing.length - 1];
+      const why = last?.healthProblem ?? (last?.lastError ? `Failed to connect: ${last.lastError.message}` : "Failed to connect to any address");
+      this.report(ConnectivityState.TRANSIENT_FAILURE, failingPicker(StatusCode.UNAVAILABLE, why));
       return;
     }
     if (this.state !== ConnectivityState.CONNECTING) this.report(ConnectivityState.CONNECTING, QUEUE_PICKER);

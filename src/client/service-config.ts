@@ -37,6 +37,12 @@ export interface ServiceConfig {
   /** By "/service/method", "/service/" (every method of a service) and "" (every method). */
   readonly methods: ReadonlyMap<string, MethodConfig>;
   readonly retryThrottling: { readonly maxTokens: number; readonly tokenRatio: number } | undefined;
+  /**
+   * `healthCheckConfig.serviceName` (gRFC A17): the service whose health each backend
+   * reports on `grpc.health.v1.Health/Watch` ("" is the whole server); undefined, no
+   * client-side health checking.
+   */
+  readonly healthCheckServiceName: string | undefined;
 }
 
 type Json = Record<string, unknown>;
@@ -64,6 +70,7 @@ export function parseServiceConfig(input: string | object): ServiceConfig {
     loadBalancing: parseLoadBalancing(json),
     methods: parseMethodConfigs(json["methodConfig"]),
     retryThrottling: parseThrottling(json["retryThrottling"]),
+    healthCheckServiceName: parseHealthCheck(json["healthCheckConfig"]),
   };
 }
 
@@ -182,6 +189,12 @@ function parseThrottling(value: unknown): ServiceConfig["retryThrottling"] {
   if (typeof tokenRatio !== "number" || !(tokenRatio > 0)) throw invalid(`${field}.tokenRatio`, "must be a number above 0");
   // gRFC A6: the ratio keeps three decimals.
   return { maxTokens, tokenRatio: Math.round(tokenRatio * 1000) / 1000 };
+}
+
+function parseHealthCheck(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (!isObject(value)) throw invalid("healthCheckConfig", "must be an object");
+  return optionalString(value["serviceName"], "healthCheckConfig.serviceName");
 }
 
 function attempts(value: Json, field: string): number {

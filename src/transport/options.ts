@@ -37,6 +37,8 @@ export const OPT_RETRY_BUFFER_SIZE = "grpc.retry_buffer_size";
 export const OPT_SERVICE_CONFIG = "grpc.service_config";
 /** 1 ignores service configs from the resolver (DNS TXT records, custom resolvers). */
 export const OPT_SERVICE_CONFIG_DISABLE_RESOLUTION = "grpc.service_config_disable_resolution";
+/** Non-zero: no client-side health checking (gRFC A17), whatever the service config's `healthCheckConfig` says (gRPC core's option). */
+export const OPT_INHIBIT_HEALTH_CHECKING = "grpc.inhibit_health_checking";
 /** The load-balancing policy when the service config names none: "pick_first" (default) or "round_robin". */
 export const OPT_LB_POLICY_NAME = "grpc.lb_policy_name";
 /** The DNS resolver re-resolves a name at most this often (30 s). */
@@ -92,6 +94,7 @@ export const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   OPT_SERVICE_CONFIG,
   OPT_SERVICE_CONFIG_DISABLE_RESOLUTION,
   OPT_LB_POLICY_NAME,
+  OPT_INHIBIT_HEALTH_CHECKING,
   OPT_DNS_MIN_TIME_BETWEEN_RESOLUTIONS_MS,
 ]);
 
