@@ -2,6 +2,7 @@ import { promises as dns } from "node:dns";
 import { isIP } from "node:net";
 import { hostname } from "node:os";
 import {
+  Backoff,
   booleanOption,
   numberOption,
   OPT_DNS_MIN_TIME_BETWEEN_RESOLUTIONS_MS,
@@ -10,7 +11,6 @@ import {
   type ChannelOptions,
   type SocketAddress,
 } from "../transport/index.js";
-import { Backoff } from "../transport/backoff.js";
 import type { Resolver, ResolverListener, TargetUri } from "./resolver.js";
 import { splitHostPort } from "./target.js";
 

@@ -4,8 +4,7 @@
 // bare HTTP/2 stream, not a call, so that it neither keeps the process alive nor keeps
 // the connection from going idle (it is not counted as a call on its connection).
 import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders } from "node:http2";
-import { Backoff } from "../transport/backoff.js";
-import { ConnectivityState, http2Constants, logError, trace, type ClientConnection } from "../transport/index.js";
+import { Backoff, ConnectivityState, http2Constants, logError, trace, type ClientConnection } from "../transport/index.js";
 import { frameMessage, isGrpcContentType, MessageDecoder, parseStatusCode, StatusCode } from "../wire/index.js";
 
 export const HEALTH_WATCH_PATH = "/grpc.health.v1.Health/Watch";
