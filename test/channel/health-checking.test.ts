@@ -11,7 +11,7 @@ import { createClient, createServer, insecureChannel, RpcError, StatusCode, type
 import { decodeServingStatus, encodeHealthCheckRequest } from "../../src/client/health-watch.js";
 import { HealthCheckRequestSchema, HealthCheckResponseSchema, HealthServicer, ServingStatus, type HealthCheckRequest } from "../../src/health/index.js";
 import { Echo } from "../gen/testing/echo_pb.js";
-import { assertNoLeaks, eventually, expectStatus } from "../helpers.js";
+import { assertNoLeaks, eventually, expectStatus, sleep } from "../helpers.js";
 
 const test = suite("client-side health checking");
 const SERVICE = "echo.Echo";
@@ -95,9 +95,13 @@ const sorted = (s: Set<string>) => [...s].sort().join(",");
 async function untilServedBy(client: { unary(r: object): PromiseLike<{ message: string }> }, expected: string[], what: string): Promise<void> {
   const want = [...expected].sort().join(",");
   let last = "";
-  for (let i = 0; i < 200; i++) {
+  // Bounded by time, not by rounds: on a fast machine 200 rounds take less than the
+  // Watch retry's one-second backoff.
+  const until = Date.now() + 10_000;
+  while (Date.now() < until) {
     last = sorted(await served(client, 12));
     if (last === want) return;
+    await sleep(10);
   }
   assert.unreachable(`${what}: wanted ${want}, calls went to ${last}`);
 }
