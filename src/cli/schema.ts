@@ -2,23 +2,10 @@
 // default), .proto files compiled at run time (--proto), or a descriptor set
 // (--protoset). Each gives the list of services and a registry holding a symbol.
 import { create, createFileRegistry, fromBinary, type FileRegistry } from "@bufbuild/protobuf";
-import {
-  file_google_protobuf_any,
-  file_google_protobuf_api,
-  file_google_protobuf_descriptor,
-  file_google_protobuf_duration,
-  file_google_protobuf_empty,
-  file_google_protobuf_field_mask,
-  file_google_protobuf_source_context,
-  file_google_protobuf_struct,
-  file_google_protobuf_timestamp,
-  file_google_protobuf_type,
-  file_google_protobuf_wrappers,
-  FileDescriptorSetSchema,
-} from "@bufbuild/protobuf/wkt";
+import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { readFileSync } from "node:fs";
 import { loadProtos, ProtoLoadError, RpcError, StatusCode, type CallOptions, type Channel } from "async-grpc";
-import { ProtoReflectionDescriptorDatabase } from "async-grpc/reflection";
+import { ProtoReflectionDescriptorDatabase, WELL_KNOWN_FILES } from "async-grpc/reflection";
 import { UsageError, type CliArgs } from "./args.js";
 
 /** A source of descriptors. */
@@ -32,21 +19,6 @@ export interface Schema {
   close(): Promise<void>;
 }
 
-const WELL_KNOWN = new Map(
-  [
-    file_google_protobuf_any,
-    file_google_protobuf_api,
-    file_google_protobuf_descriptor,
-    file_google_protobuf_duration,
-    file_google_protobuf_empty,
-    file_google_protobuf_field_mask,
-    file_google_protobuf_source_context,
-    file_google_protobuf_struct,
-    file_google_protobuf_timestamp,
-    file_google_protobuf_type,
-    file_google_protobuf_wrappers,
-  ].map((file) => [file.proto.name, file]),
-);
 
 function notFound(symbol: string, where: string): RpcError {
   return new RpcError(StatusCode.NOT_FOUND, `Symbol not found: ${symbol} (${where})`);
@@ -142,8 +114,8 @@ function fromProtosets(paths: readonly string[]): Schema {
   let registry: FileRegistry;
   try {
     // A set made without --include_imports may leave the well-known types out.
-    const missing = new Set(unique.flatMap((f) => f.dependency).filter((d) => !seen.has(d) && WELL_KNOWN.has(d)));
-    const wkt = [...missing].map((name) => WELL_KNOWN.get(name)!.proto);
+    const missing = new Set(unique.flatMap((f) => f.dependency).filter((d) => !seen.has(d) && WELL_KNOWN_FILES.has(d)));
+    const wkt = [...missing].map((name) => WELL_KNOWN_FILES.get(name)!);
     registry = createFileRegistry(create(FileDescriptorSetSchema, { file: [...wkt, ...unique] }));
   } catch (err) {
     throw new UsageError(`--protoset: ${(err as Error).message} (was it made with --include_imports?)`);

@@ -1,20 +1,10 @@
 import { create, createFileRegistry, fromBinary, toBinary, type FileRegistry } from "@bufbuild/protobuf";
 import {
-  file_google_protobuf_any,
-  file_google_protobuf_api,
-  file_google_protobuf_descriptor,
-  file_google_protobuf_duration,
-  file_google_protobuf_empty,
-  file_google_protobuf_field_mask,
-  file_google_protobuf_source_context,
-  file_google_protobuf_struct,
-  file_google_protobuf_timestamp,
-  file_google_protobuf_type,
-  file_google_protobuf_wrappers,
   FileDescriptorProtoSchema,
   FileDescriptorSetSchema,
   type FileDescriptorProto,
 } from "@bufbuild/protobuf/wkt";
+import { WELL_KNOWN_FILES } from "./well-known.js";
 import { createClient, EOF, RpcError, StatusCode, type CallOptions, type Channel, type StreamStreamCall } from "async-grpc";
 import {
   ServerReflection,
@@ -39,23 +29,6 @@ export interface DescriptorDatabaseOptions {
 type Request = Omit<ServerReflectionRequest, "$typeName" | "host">;
 type Version = "v1" | "v1alpha";
 
-// The well-known types, used when a server does not send them (some leave them out,
-// since every protobuf runtime has them built in).
-const WELL_KNOWN = new Map(
-  [
-    file_google_protobuf_any,
-    file_google_protobuf_api,
-    file_google_protobuf_descriptor,
-    file_google_protobuf_duration,
-    file_google_protobuf_empty,
-    file_google_protobuf_field_mask,
-    file_google_protobuf_source_context,
-    file_google_protobuf_struct,
-    file_google_protobuf_timestamp,
-    file_google_protobuf_type,
-    file_google_protobuf_wrappers,
-  ].map((file) => [file.proto.name, file.proto]),
-);
 
 /**
  * The descriptors of a live server, read over gRPC server reflection (gRPC Python
@@ -133,7 +106,7 @@ export class ProtoReflectionDescriptorDatabase {
       for (const dep of file.dependency) await fetch(await this.#dependency(dep));
     };
     for (const root of roots) await fetch(root);
-    const ordered = repairDescriptors([...fetched.values()], WELL_KNOWN);
+    const ordered = repairDescriptors([...fetched.values()], WELL_KNOWN_FILES);
     return createFileRegistry(create(FileDescriptorSetSchema, { file: ordered }));
   }
 
@@ -152,7 +125,7 @@ export class ProtoReflectionDescriptorDatabase {
     try {
       return await this.findFileByName(name);
     } catch (err) {
-      const wkt = WELL_KNOWN.get(name);
+      const wkt = WELL_KNOWN_FILES.get(name);
       if (wkt && err instanceof RpcError && err.code === StatusCode.NOT_FOUND) return wkt;
       throw err;
     }
