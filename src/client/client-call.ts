@@ -3,14 +3,13 @@ import {
   DeadlineTimer,
   encodeMessage,
   endWithFrame,
-  frameCompressed,
-  frameMessageBytes,
   handled,
   http2Constants,
   MessageQueue,
   MessageReader,
   MessageWriter,
   HAS_ROOM,
+  reportSent,
   trace,
   writeFrame,
   type ClientConnection,
@@ -884,13 +883,12 @@ class RequestSink implements FrameSink {
   ) {}
 
   write(frame: Frame): boolean {
-    this.observer?.onMessageSent?.(frameMessageBytes(frame), frameCompressed(frame));
+    if (this.observer !== undefined) reportSent(this.observer, frame);
     return writeFrame(this.stream, frame);
   }
 
   end(frame?: Frame): void {
-    const observer = this.observer;
-    if (observer !== undefined && frame !== undefined) observer.onMessageSent?.(frameMessageBytes(frame), frameCompressed(frame));
+    if (this.observer !== undefined) reportSent(this.observer, frame);
     endWithFrame(this.stream, frame);
   }
 

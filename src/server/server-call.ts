@@ -3,8 +3,6 @@ import {
   DeadlineTimer,
   encodeMessage,
   endWithFrame,
-  frameCompressed,
-  frameMessageBytes,
   http2Constants,
   logError,
   MessageQueue,
@@ -12,6 +10,7 @@ import {
   MessageWriter,
   HAS_ROOM,
   RESPOND_END_STREAM,
+  reportSent,
   RESPOND_WITH_TRAILERS,
   streamWriteBudget,
   trace,
@@ -637,15 +636,14 @@ class ResponseSink implements FrameSink {
   ) {}
 
   write(frame: Frame): boolean {
-    this.observer?.onMessageSent?.(frameMessageBytes(frame), frameCompressed(frame));
+    if (this.observer !== undefined) reportSent(this.observer, frame);
     this.call.sendHeaders();
     const stream = this.stream;
     return writeFrame(stream, frame) || stream.writableLength < streamWriteBudget(stream);
   }
 
   end(frame?: Frame): void {
-    const observer = this.observer;
-    if (observer !== undefined && frame !== undefined) observer.onMessageSent?.(frameMessageBytes(frame), frameCompressed(frame));
+    if (this.observer !== undefined) reportSent(this.observer, frame);
     this.call.endResponse(frame);
   }
 

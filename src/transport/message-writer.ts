@@ -44,13 +44,21 @@ function frameLength(frame: Frame): number {
 }
 
 /** The message bytes of a frame, without its 5-byte prefix (what instrumentation counts). */
-export function frameMessageBytes(frame: Frame): number {
+function frameMessageBytes(frame: Frame): number {
   return frameLength(frame) - 5;
 }
 
 /** Whether a frame's message is compressed (the prefix's flag byte). */
-export function frameCompressed(frame: Frame): boolean {
+function frameCompressed(frame: Frame): boolean {
   return (frame instanceof Uint8Array ? frame[0] : frame[0][0]) === 1;
+}
+
+/**
+ * Tells a call's instrumentation that `frame` goes out (its message size and whether it
+ * is compressed); the sinks of both sides call it for every frame they write.
+ */
+export function reportSent(observer: { onMessageSent?(bytes: number, compressed: boolean): void }, frame: Frame | undefined): void {
+  if (frame !== undefined) observer.onMessageSent?.(frameMessageBytes(frame), frameCompressed(frame));
 }
 
 /** Writes a frame to a Node writable: a split one as one `writev` of its two chunks. */
