@@ -75,14 +75,7 @@ function generateClient(f: GeneratedFile, service: DescService, target: Target):
         "The client does not own the channel: close the channel when done.",
       "  ",
     ));
-  if (target === "dts") {
-    f.print("  constructor(", channel, ": ", runtime.Channel, ");");
-  } else {
-    f.print("  constructor(", channel, target === "ts" ? [": ", runtime.Channel] : "", ") {");
-    if (stateful) f.print("    this.#stub = ", runtime.createClient, "(", f.importSchema(service), ", ", channel, ");");
-    else f.print("    void ", channel, "; // no RPCs to call");
-    f.print("  }");
-  }
+  printConstructor(f, target, service, channel, runtime.Channel, runtime.createClient, stateful);
   for (const method of service.methods) {
     f.print();
     f.print(f.jsDoc(docText(method, { deprecated: method.deprecated }), "  "));
@@ -200,14 +193,7 @@ function generateBlockingClient(f: GeneratedFile, service: DescService, target: 
       "  ",
     ),
   );
-  if (target === "dts") {
-    f.print("  constructor(", channel, ": ", compat.BlockingChannel, ");");
-  } else {
-    f.print("  constructor(", channel, target === "ts" ? [": ", compat.BlockingChannel] : "", ") {");
-    if (stateful) f.print("    this.#stub = ", compat.blockingMethods, "(", f.importSchema(service), ", ", channel, ");");
-    else f.print("    void ", channel, "; // no RPCs to call");
-    f.print("  }");
-  }
+  printConstructor(f, target, service, channel, compat.BlockingChannel, compat.blockingMethods, stateful);
   for (const method of service.methods) {
     f.print();
     f.print(f.jsDoc(docText(method, { deprecated: method.deprecated }), "  "));
@@ -228,6 +214,19 @@ function generateBlockingClient(f: GeneratedFile, service: DescService, target: 
   }
   f.print("}");
   f.print();
+}
+
+// The constructor of a generated client: it takes the channel and makes its stub with
+// `factory` (createClient for the async client, blockingMethods for the blocking one).
+function printConstructor(f: GeneratedFile, target: Target, service: DescService, channel: string, channelType: Printable, factory: Printable, stateful: boolean): void {
+  if (target === "dts") {
+    f.print("  constructor(", channel, ": ", channelType, ");");
+    return;
+  }
+  f.print("  constructor(", channel, target === "ts" ? [": ", channelType] : "", ") {");
+  if (stateful) f.print("    this.#stub = ", factory, "(", f.importSchema(service), ", ", channel, ");");
+  else f.print("    void ", channel, "; // no RPCs to call");
+  f.print("  }");
 }
 
 function compatImports(f: GeneratedFile) {
