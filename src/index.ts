@@ -16,6 +16,9 @@ export {
 export {
   ConnectivityState,
   registerInstrumentation,
+  systemClock,
+  type Clock,
+  type TimerHandle,
   type ChannelOptions,
   type SocketAddress,
   type InstrumentationPlugin,

@@ -26,8 +26,10 @@ import {
   OPT_SERVICE_CONFIG_DISABLE_RESOLUTION,
   reportUnknownOptions,
   stringOption,
+  systemClock,
   trace,
   type ChannelObserver,
+  type Clock,
   type ChannelOptions,
   type InstrumentationPlugin,
   type SocketAddress,
@@ -73,6 +75,12 @@ export interface ChannelConfig {
    * `configureChannelBuilder`).
    */
   instrumentation?: readonly InstrumentationPlugin[];
+  /**
+   * What call deadlines are measured on: `timeoutMs`, `deadline`, the `grpc-timeout` sent,
+   * `timeRemaining()` and DEADLINE_EXCEEDED. The system clock by default; async-grpc/testing
+   * passes a fake one.
+   */
+  clock?: Clock;
 }
 
 type AnyCall = Startable;
@@ -96,6 +104,7 @@ export class Channel implements CallHost {
   readonly defaultCompression: Compressor | undefined;
   readonly interceptors: readonly ClientInterceptor[];
   readonly retryBufferBytes: number;
+  readonly clock: Clock;
   /** @internal The channel's instrumentation (channelz, metrics), if a plugin observes it. */
   readonly observer: ChannelObserver | undefined;
   readonly callCredentials: CallCredentials | undefined;
@@ -141,6 +150,7 @@ export class Channel implements CallHost {
     this.options = options;
     this.security = security;
     this.interceptors = config.interceptors ?? [];
+    this.clock = config.clock ?? systemClock;
     this.scheme = security.secure ? "https" : "http";
     this.callCredentials = security.callCredentials;
     this.callCredentialsAllowed = security.callCredentialsAllowed === true;

@@ -14,6 +14,7 @@ import {
   writeFrame,
   type ClientConnection,
   type CallObserver,
+  type Clock,
   type ChannelObserver,
   type Frame,
   type FrameSink,
@@ -59,6 +60,8 @@ export interface CallHost extends CallCredentialsHost {
   readonly retryBudget: ReplayBudget | undefined;
   /** The retry throttle of the channel's service config, if it has one. */
   readonly retryThrottle: RetryThrottle | undefined;
+  /** What deadlines are measured on (`ChannelConfig.clock`). */
+  readonly clock: Clock;
   /** The service config's settings for a method, if the channel has a service config. */
   methodConfig(path: string): MethodConfig | undefined;
   /** Hands the call a READY connection (`call.begin`) or fails it (`call.failToStart`). */
@@ -163,7 +166,7 @@ export abstract class ClientCall<Req, Res> {
     options: CallOptions | undefined,
     streamingResponse: boolean,
   ) {
-    this.deadline = options ? resolveDeadline(options.timeoutMs, options.deadline) : undefined;
+    this.deadline = options ? resolveDeadline(options.timeoutMs, options.deadline, host.clock) : undefined;
     this.maxSendBytes = host.maxSendMessageLength;
     this.maxReceiveBytes = host.maxReceiveMessageLength;
     const config = host.methodConfig(method.path);
@@ -173,7 +176,7 @@ export abstract class ClientCall<Req, Res> {
       // The service config's method settings; the call's own options win, limits take the lower.
       this.waitForReady = options?.waitForReady ?? config.waitForReady === true;
       if (config.timeoutMs !== undefined) {
-        const configured = Date.now() + config.timeoutMs;
+        const configured = host.clock.now() + config.timeoutMs;
         if (this.deadline === undefined || configured < this.deadline) this.deadline = configured;
       }
       if (config.maxRequestMessageBytes !== undefined) this.maxSendBytes = Math.min(this.maxSendBytes, config.maxRequestMessageBytes);
@@ -227,11 +230,11 @@ export abstract class ClientCall<Req, Res> {
       signal.addEventListener("abort", this.abortListener, { once: true });
     }
     if (this.deadline !== undefined) {
-      if (this.deadline <= Date.now()) {
+      if (this.deadline <= this.host.clock.now()) {
         this.finish(StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded");
         return;
       }
-      this.timer = new DeadlineTimer(this.deadline, () => this.abort(StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded"));
+      this.timer = new DeadlineTimer(this.deadline, () => this.abort(StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded"), this.host.clock);
     }
     if (this.credentials === undefined) this.startAttempt();
     else this.authorize(this.credentials);
@@ -304,7 +307,7 @@ export abstract class ClientCall<Req, Res> {
       "user-agent": host.userAgent,
       "grpc-accept-encoding": ACCEPT_ENCODING_HEADER,
     };
-    if (this.deadline !== undefined) headers["grpc-timeout"] = encodeTimeout(this.deadline - Date.now());
+    if (this.deadline !== undefined) headers["grpc-timeout"] = encodeTimeout(this.deadline - host.clock.now());
     if (this.compressor) headers["grpc-encoding"] = this.compressor.name;
     if (this.metadata) this.metadata.toHttp2Headers(headers as Record<string, string | string[]>);
     if (previousAttempts > 0) headers[PREVIOUS_ATTEMPTS_HEADER] = String(previousAttempts);
@@ -542,7 +545,7 @@ export abstract class ClientCall<Req, Res> {
       return;
     }
     if (retry !== undefined && this.headersRaw === undefined && !this.finished && this.writer.canReplay) {
-      const delay = retry.nextDelay(code, rawHeader(this.trailersRaw, RETRY_PUSHBACK_HEADER), this.deadline);
+      const delay = retry.nextDelay(code, rawHeader(this.trailersRaw, RETRY_PUSHBACK_HEADER), this.deadline, this.host.clock.now());
       if (delay !== undefined) {
         trace("call", () => `${this.method.path}: ${StatusCode[code]} (${details}); attempt ${retry.attempts} in ${Math.round(delay)} ms`);
         this.resetAttempt();
@@ -837,7 +840,7 @@ export abstract class ClientCall<Req, Res> {
 
   /** Seconds left before the deadline, or undefined without one (gRPC Python `time_remaining()`). */
   timeRemaining(): number | undefined {
-    return this.deadline === undefined ? undefined : Math.max(0, (this.deadline - Date.now()) / 1000);
+    return this.deadline === undefined ? undefined : Math.max(0, (this.deadline - this.host.clock.now()) / 1000);
   }
 
   /**

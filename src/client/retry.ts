@@ -54,9 +54,10 @@ export class CallRetry {
   /**
    * An attempt ended with `code` before the call was committed: the delay before the
    * next attempt, or undefined if there is none (code not retryable, attempts used
-   * up, throttled, the server's pushback says no, or the deadline comes first).
+   * up, throttled, the server's pushback says no, or the deadline comes first; `now` is
+   * on the deadline's clock).
    */
-  nextDelay(code: StatusCode, pushback: string | undefined, deadline: number | undefined): number | undefined {
+  nextDelay(code: StatusCode, pushback: string | undefined, deadline: number | undefined, now = Date.now()): number | undefined {
     const policy = this.policy;
     if (!policy.retryableStatusCodes.has(code)) return undefined;
     this.throttle?.onFailure();
@@ -72,7 +73,7 @@ export class CallRetry {
       delay = Math.random() * this.backoffMs;
       this.backoffMs = Math.min(this.backoffMs * policy.backoffMultiplier, policy.maxBackoffMs);
     }
-    if (deadline !== undefined && Date.now() + delay >= deadline) return undefined;
+    if (deadline !== undefined && now + delay >= deadline) return undefined;
     this.attempts++;
     return delay;
   }

@@ -17,6 +17,7 @@ import {
   writeFrame,
   type Frame,
   type CallObserver,
+  type Clock,
   type FrameSink,
 } from "../transport/index.js";
 import {
@@ -42,6 +43,8 @@ export interface CallServer {
   readonly maxReceiveMessageLength: number;
   readonly maxSendMessageLength: number;
   readonly defaultCompression: Compressor | undefined;
+  /** What deadlines are measured on (`ServerConfig.clock`). */
+  readonly clock: Clock;
   callEnded(call: ServerCall): void;
 }
 
@@ -109,7 +112,7 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
     // 'end' and 'wantTrailers' come once per stream, so `on` spares once()'s wrappers.
     stream.on("close", this.onClose);
     if (deadline !== undefined) {
-      this.timer = new DeadlineTimer(deadline, () => this.expire());
+      this.timer = new DeadlineTimer(deadline, () => this.expire(), server.clock);
     }
     const streamingRequest = handler.kind === "client_streaming" || handler.kind === "bidi_streaming";
     if (streamingRequest) this.queue = new MessageQueue(READ_HIGH_WATER_BYTES, () => stream.resume(), this);
@@ -511,7 +514,7 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
   }
 
   timeRemaining(): number | undefined {
-    return this.deadline === undefined ? undefined : Math.max(0, (this.deadline - Date.now()) / 1000);
+    return this.deadline === undefined ? undefined : Math.max(0, (this.deadline - this.server.clock.now()) / 1000);
   }
 
   invocationMetadata(): Metadata {

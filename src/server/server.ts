@@ -13,7 +13,9 @@ import {
   reportUnknownOptions,
   ServerListener,
   stringOption,
+  systemClock,
   type ChannelOptions,
+  type Clock,
   type ConnectionObserver,
   type InstrumentationPlugin,
   type ServerCallInfo,
@@ -48,6 +50,12 @@ export interface ServerConfig {
   maximumConcurrentRpcs?: number;
   /** Instrumentation for this server only (an OpenTelemetry plugin, say), besides those registered for every server. */
   instrumentation?: readonly InstrumentationPlugin[];
+  /**
+   * What call deadlines are measured on: the received `grpc-timeout`, `timeRemaining()`,
+   * `context.signal` and DEADLINE_EXCEEDED. The system clock by default; async-grpc/testing
+   * passes a fake one.
+   */
+  clock?: Clock;
 }
 
 const COMPRESSION_BY_NUMBER: Record<string, string> = { "0": "identity", "1": "deflate", "2": "gzip" };
@@ -63,6 +71,7 @@ export class Server implements CallServer {
   readonly maxReceiveMessageLength: number;
   readonly maxSendMessageLength: number;
   readonly defaultCompression: Compressor | undefined;
+  readonly clock: Clock;
   private readonly options: ChannelOptions;
   private readonly interceptors: readonly ServerInterceptor[];
   private readonly maxConcurrent: number;
@@ -96,6 +105,7 @@ export class Server implements CallServer {
     this.interceptors = config.interceptors ?? [];
     this.maxConcurrent = config.maximumConcurrentRpcs ?? Number.POSITIVE_INFINITY;
     this.instrumentation = config.instrumentation;
+    this.clock = config.clock ?? systemClock;
     this.maxReceiveMessageLength = messageLimit(options, OPT_MAX_RECEIVE_MESSAGE_LENGTH, DEFAULT_MAX_RECEIVE_MESSAGE_LENGTH);
     this.maxSendMessageLength = messageLimit(options, OPT_MAX_SEND_MESSAGE_LENGTH, -1);
     const compression = config.compression ?? COMPRESSION_BY_NUMBER[String(options[OPT_DEFAULT_COMPRESSION])] ?? stringOption(options, OPT_DEFAULT_COMPRESSION);
@@ -356,7 +366,7 @@ export class Server implements CallServer {
         this.refuse(stream, headers, connection, StatusCode.INTERNAL, `Invalid grpc-timeout: ${String(timeout)}`);
         return;
       }
-      deadline = Date.now() + ms;
+      deadline = this.clock.now() + ms;
     }
     let decompressor: Compressor | undefined;
     const encoding = headers["grpc-encoding"];

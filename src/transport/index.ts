@@ -10,6 +10,7 @@ export { trace, logDebug, logError } from "./trace.js";
 export * from "./options.js";
 export { http2Constants, RESPOND_WITH_TRAILERS, RESPOND_END_STREAM } from "./http2-constants.js";
 export { DeadlineTimer } from "./deadline-timer.js";
+export { systemClock, type Clock, type TimerHandle } from "./clock.js";
 export { Backoff } from "./backoff.js";
 export {
   registerInstrumentation,
