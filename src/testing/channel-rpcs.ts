@@ -41,7 +41,7 @@ abstract class ChannelRpc<Req, Res> {
    */
   cancelled(): Promise<void> {
     const context = this.context;
-    return new Promise((resolve, reject) => {
+    const cancelled = new Promise<void>((resolve, reject) => {
       const signal = context.signal;
       if (signal.aborted) return resolve();
       signal.addEventListener("abort", () => resolve(), { once: true });
@@ -50,6 +50,9 @@ abstract class ChannelRpc<Req, Res> {
         else reject(new Error(`${this.path} ended without being cancelled`));
       });
     });
+    // Rejects for whoever awaits it, and is otherwise silent (the status tells).
+    cancelled.catch(() => {});
+    return cancelled;
   }
 
   protected end(ending: Ending<Res>): void {
