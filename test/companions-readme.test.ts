@@ -9,8 +9,11 @@ import { createClient, insecureChannel, RpcError, StatusCode, type Server } from
 import { HealthClient, HealthServicer, ServingStatus } from "../src/health/index.js";
 import { ProtoReflectionDescriptorDatabase, enableServerReflection } from "../src/reflection/index.js";
 import { BadRequestSchema, fromError, toStatus, unpackDetails } from "../src/status/index.js";
-import { RouteGuide } from "../examples/route-guide/gen/routeguide/route_guide_pb.js";
+import { strictFakeTime, testingChannel, testingServer } from "../src/testing/index.js";
+import { PointSchema, RouteGuide } from "../examples/route-guide/gen/routeguide/route_guide_pb.js";
 import { routeGuideServicer } from "../examples/route-guide/server.js";
+import { getFeature } from "../examples/route-guide/client.js";
+import { RouteGuideClient } from "../examples/route-guide/gen/routeguide/route_guide_grpc.js";
 import { assertNoLeaks, startServer } from "./helpers.js";
 
 const test = suite("README: companion snippets");
@@ -86,6 +89,35 @@ test("health and reflection on a server; a client checks health and reads the de
   assert.is(servicer.status(""), ServingStatus.NOT_SERVING);
 });
 
+test("testing: a servicer under testingServer and client code under testingChannel, on fake time", async () => {
+  const point = create(PointSchema, { latitude: 407839000, longitude: -746144000 });
+  // #region testing-server
+  const time = strictFakeTime(0);
+  const server = await testingServer([[RouteGuide, routeGuideServicer()]], time);
+  const rpc = server.invokeUnaryUnary(RouteGuide.method.getFeature, { "x-request-id": "42" }, point, 2);
+  const { response, trailingMetadata, code, details } = await rpc.termination();
+  await server.close();
+  // #endregion
+  assert.match(response!.name, /Cobbler/);
+  assert.is(trailingMetadata.get("x-request-id"), "42");
+  assert.equal([code, details], [StatusCode.OK, ""]);
+
+  // #region testing-channel
+  const testing = await testingChannel([RouteGuide], time);
+  const found = getFeature(new RouteGuideClient(testing.channel), point).catch((e: unknown) => e); // the code under test
+  const call = await testing.takeUnaryUnary(RouteGuide.method.getFeature);
+  // call.request is the point; call.invocationMetadata() has its x-request-id
+  await time.sleepFor(2); // past the client's timeoutMs: 2000
+  await call.cancelled(); // the client gave up
+  await testing.close();
+  // #endregion
+  assert.equal(call.request, point);
+  assert.is(call.invocationMetadata().get("x-request-id"), "demo-1");
+  const err = await found;
+  assert.ok(err instanceof RpcError);
+  assert.is(StatusCode[err.code], "DEADLINE_EXCEEDED");
+});
+
 test("the README quotes every snippet above", () => {
   const readme = readFileSync(new URL("README.md", repo), "utf8");
   const source = readFileSync(new URL("test/companions-readme.test.ts", repo), "utf8");
@@ -97,7 +129,7 @@ test("the README quotes every snippet above", () => {
     assert.ok(readme.includes(code), `README lacks the current text of the "${match[2]}" snippet:\n${code}`);
     count++;
   }
-  assert.is(count, 6);
+  assert.is(count, 8);
 });
 
 test.after(async () => {
