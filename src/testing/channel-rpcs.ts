@@ -14,7 +14,7 @@ export interface Ending<Res> {
  * metadata, initial metadata to send, and cancellation. The server side of the RPC
  * waits in `ending` until the test calls `terminate()`.
  */
-abstract class ChannelRpc<Req, Res> {
+export abstract class ChannelRpc<Req, Res> {
   private settle!: (ending: Ending<Res>) => void;
   private terminated = false;
   /** @internal What the RPC's handler waits for. */
@@ -62,8 +62,24 @@ abstract class ChannelRpc<Req, Res> {
   }
 }
 
-function readRequests<Req>(context: ServicerContext<Req, unknown>, path: string): MessageBuffer<Req> {
-  return new MessageBuffer<Req>(() => context.read() as Promise<Req | EOF>, `a request of ${path}`);
+/** An RPC whose requests the test takes one by one. */
+abstract class RequestStreamChannelRpc<Req, Res> extends ChannelRpc<Req, Res> {
+  private readonly requests: MessageBuffer<Req>;
+
+  constructor(context: ServicerContext<Req, Res>, path: string) {
+    super(context, path);
+    this.requests = new MessageBuffer<Req>(() => context.read() as Promise<Req | EOF>, `a request of ${path}`);
+  }
+
+  /** The next request (gRPC Python `take_request()`); rejects if the request stream ended first. */
+  takeRequest(): Promise<Req> {
+    return this.requests.take();
+  }
+
+  /** Resolves once the code under test has closed its request stream (gRPC Python `requests_closed()`). */
+  requestsClosed(): Promise<void> {
+    return this.requests.drain();
+  }
 }
 
 /** A unary-unary RPC the code under test started (gRPC Python `UnaryUnaryChannelRpc`). */
@@ -108,25 +124,7 @@ export class UnaryStreamChannelRpc<Req, Res> extends ChannelRpc<Req, Res> {
 }
 
 /** A stream-unary RPC the code under test started (gRPC Python `StreamUnaryChannelRpc`). */
-export class StreamUnaryChannelRpc<Req, Res> extends ChannelRpc<Req, Res> {
-  private readonly requests: MessageBuffer<Req>;
-
-  /** @internal Made by the testing channel. */
-  constructor(context: ServicerContext<Req, Res>, path: string) {
-    super(context, path);
-    this.requests = readRequests(context, path);
-  }
-
-  /** The next request (gRPC Python `take_request()`); rejects if the request stream ended first. */
-  takeRequest(): Promise<Req> {
-    return this.requests.take();
-  }
-
-  /** Resolves once the code under test has closed its request stream (gRPC Python `requests_closed()`). */
-  requestsClosed(): Promise<void> {
-    return this.requests.drain();
-  }
-
+export class StreamUnaryChannelRpc<Req, Res> extends RequestStreamChannelRpc<Req, Res> {
   /** Ends the RPC (gRPC Python `terminate()`); `response` is sent only if `code` is OK. */
   terminate(response: Res | undefined, trailingMetadata: MetadataInit | undefined, code: StatusCode, details = ""): void {
     this.end({ response, trailingMetadata, code, details });
@@ -134,25 +132,7 @@ export class StreamUnaryChannelRpc<Req, Res> extends ChannelRpc<Req, Res> {
 }
 
 /** A stream-stream RPC the code under test started (gRPC Python `StreamStreamChannelRpc`). */
-export class StreamStreamChannelRpc<Req, Res> extends ChannelRpc<Req, Res> {
-  private readonly requests: MessageBuffer<Req>;
-
-  /** @internal Made by the testing channel. */
-  constructor(context: ServicerContext<Req, Res>, path: string) {
-    super(context, path);
-    this.requests = readRequests(context, path);
-  }
-
-  /** The next request (gRPC Python `take_request()`); rejects if the request stream ended first. */
-  takeRequest(): Promise<Req> {
-    return this.requests.take();
-  }
-
-  /** Resolves once the code under test has closed its request stream (gRPC Python `requests_closed()`). */
-  requestsClosed(): Promise<void> {
-    return this.requests.drain();
-  }
-
+export class StreamStreamChannelRpc<Req, Res> extends RequestStreamChannelRpc<Req, Res> {
   /** Sends a response (gRPC Python `send_response()`); resolves when flow control took it. */
   sendResponse(response: Res): Promise<void> {
     return this.context.write(response);
@@ -180,4 +160,3 @@ export async function endAsTold<Req, Res>(rpc: ChannelRpc<Req, Res>, context: Se
   return ending.response;
 }
 
-export type { ChannelRpc };
