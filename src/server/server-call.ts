@@ -9,6 +9,7 @@ import {
   MessageReader,
   MessageWriter,
   HAS_ROOM,
+  isSmallFrame,
   RESPOND_END_STREAM,
   reportSent,
   RESPOND_WITH_TRAILERS,
@@ -642,7 +643,10 @@ class ResponseSink implements FrameSink {
     if (this.observer !== undefined) reportSent(this.observer, frame);
     this.call.sendHeaders();
     const stream = this.stream;
-    return writeFrame(stream, frame) || stream.writableLength < streamWriteBudget(stream);
+    // Small frames go out in batches of up to 16 KiB and wait for 'drain' as Node's
+    // high-water mark says, so that the session sends while the handler produces (a
+    // handler of 16 B messages held to the budget fills 1 MiB before anything leaves).
+    return writeFrame(stream, frame) || (!isSmallFrame(frame) && stream.writableLength < streamWriteBudget(stream));
   }
 
   end(frame?: Frame): void {

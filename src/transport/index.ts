@@ -4,7 +4,7 @@ export { ClientConnection, type ConnectionConfig, type SocketAddress } from "./c
 export { ServerListener, type ListenerConfig, type StreamHandler } from "./server-listener.js";
 export { streamWriteBudget } from "./server-session.js";
 export { MessageQueue, type MessageDecoding } from "./message-queue.js";
-export { MessageWriter, HAS_ROOM, encodeMessage, endWithFrame, handled, reportSent, writeFrame, type Frame, type FrameSink, type ReplayBudget } from "./message-writer.js";
+export { MessageWriter, HAS_ROOM, encodeMessage, endWithFrame, handled, isSmallFrame, reportSent, writeFrame, type Frame, type FrameSink, type ReplayBudget } from "./message-writer.js";
 export { MessageReader, type MessageParser, type MessageSink } from "./message-reader.js";
 export { trace, logDebug, logError } from "./trace.js";
 export * from "./options.js";

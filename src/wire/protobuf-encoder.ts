@@ -140,7 +140,7 @@ function compileField(field: DescField): FieldCodec {
     case "message":
       return singular(field, field.fieldKind === "message" ? messageValue(field.number, field.message, field.delimitedEncoding) : scalarValue(field.number, scalarOf(field), field));
     case "list":
-      return field.listKind === "message" ? messageList(field, messageValue(field.number, field.message, field.delimitedEncoding)) : scalarList(field, scalarOf(field));
+      return field.listKind === "message" ? repeatedField(field, messageValue(field.number, field.message, field.delimitedEncoding)) : scalarList(field, scalarOf(field));
     case "map":
       return map(field);
   }
@@ -307,7 +307,8 @@ function writeMessageBody(nested: Compiled | undefined, value: unknown, pass: Pa
   else writeRaw(pass, pass.blobs[pass.nextBlob++]!);
 }
 
-function messageList(field: DescField, value: ValueCodec): FieldCodec {
+/** A repeated field written as one tag-and-value per item. */
+function repeatedField(field: DescField, value: ValueCodec): FieldCodec {
   const name = field.localName;
   return {
     size: (m, pass) => {
@@ -325,21 +326,8 @@ function messageList(field: DescField, value: ValueCodec): FieldCodec {
 
 function scalarList(field: DescField, type: ScalarType): FieldCodec {
   const name = field.localName;
-  if (!(field as { packed: boolean }).packed) {
-    const value = scalarValue(field.number, type, field);
-    return {
-      size: (m, pass) => {
-        const items = m[name] as unknown[];
-        let n = 0;
-        for (let i = 0; i < items.length; i++) n += value.size(items[i], pass);
-        return n;
-      },
-      write: (m, pass) => {
-        const items = m[name] as unknown[];
-        for (let i = 0; i < items.length; i++) value.write(items[i], pass);
-      },
-    };
-  }
+  // Unpacked: each item a field of its own, as for repeated messages.
+  if (!(field as { packed: boolean }).packed) return repeatedField(field, scalarValue(field.number, type, field));
   const scalar = scalarCodec(type, field);
   const tag = tagOf(field.number, WIRE_LEN);
   const tagBytes = varintSize(tag);
