@@ -120,7 +120,7 @@ export abstract class ClientCall<Req, Res> implements ClientStreamListener {
   private initialMd: Metadata | undefined;
   private trailingMd: Metadata | undefined;
   private reader: MessageReader | undefined;
-  private early: Buffer[] | undefined;
+  private early: Uint8Array[] | undefined;
   private readonly writer: MessageWriter;
   private retried = false;
   private settling = false;
@@ -359,7 +359,7 @@ export abstract class ClientCall<Req, Res> implements ClientStreamListener {
    * at once, so DATA that came in the same read as the HEADERS reaches us first (HTTP/2
    * itself forbids DATA before HEADERS, and nghttp2 enforces it): it waits for the reader.
    */
-  onStreamData(chunk: Buffer): void {
+  onStreamData(chunk: Uint8Array): void {
     if (this.finished) return;
     const reader = this.reader;
     if (reader === undefined) (this.early ??= []).push(chunk);
@@ -539,7 +539,7 @@ export abstract class ClientCall<Req, Res> implements ClientStreamListener {
   }
 
   /** @internal Hedging: another attempt's stream, which has just received `headers`, becomes this call's. */
-  adopt(stream: ClientStream, headers: IncomingHeaders, raw: string[], endStream: boolean, early: Buffer[]): void {
+  adopt(stream: ClientStream, headers: IncomingHeaders, raw: string[], endStream: boolean, early: Uint8Array[]): void {
     if (this.finished) {
       stream.reset("cancel");
       return;

@@ -11,7 +11,7 @@ export interface HedgedCall {
   /** The request headers of an attempt after `previousAttempts` others. */
   attemptHeaders(previousAttempts: number): OutgoingHeaders;
   /** Goes on with another attempt's stream, which has just received `headers`. */
-  adopt(stream: ClientStream, headers: IncomingHeaders, raw: string[], endStream: boolean, early: Buffer[]): void;
+  adopt(stream: ClientStream, headers: IncomingHeaders, raw: string[], endStream: boolean, early: Uint8Array[]): void;
   /** Every attempt failed: `code` is the call's status. */
   hedgingFailed(code: StatusCode, details: string): void;
 }
@@ -141,7 +141,7 @@ export class HedgeAttempt implements ClientStreamListener {
   readonly methodPath: string;
   readonly requestMetadata: Metadata | undefined;
   /** DATA that came with the response headers, before the call adopted the stream. */
-  readonly early: Buffer[] = [];
+  readonly early: Uint8Array[] = [];
   private stream: ClientStream | undefined;
   private ended = false;
 
@@ -201,7 +201,7 @@ export class HedgeAttempt implements ClientStreamListener {
   }
 
   /** @internal ClientStreamListener */
-  onStreamData(chunk: Buffer): void {
+  onStreamData(chunk: Uint8Array): void {
     this.early.push(chunk);
   }
 

@@ -117,7 +117,7 @@ export class ServerCall implements ServicerContext<unknown, unknown>, ServerStre
   // ---- reading -----------------------------------------------------------------
 
   /** @internal ServerStreamListener */
-  onStreamData(chunk: Buffer): void {
+  onStreamData(chunk: Uint8Array): void {
     this.reader.push(chunk);
   }
 

@@ -54,7 +54,7 @@ export interface ClientStreamListener {
    */
   onStreamHeaders(headers: IncomingHeaders, raw: string[], endStream: boolean): void;
   /** Response bytes, in order; message boundaries are not kept. */
-  onStreamData(chunk: Buffer): void;
+  onStreamData(chunk: Uint8Array): void;
   onStreamTrailers(trailers: IncomingHeaders, raw: string[]): void;
   /** Every response byte has been delivered (after the trailers). */
   onStreamEnd(): void;
@@ -101,7 +101,7 @@ export interface ClientTransport {
 /** What a server stream tells its call. Implemented by the call itself: no closures per call. */
 export interface ServerStreamListener {
   /** Request bytes, in order; message boundaries are not kept. */
-  onStreamData(chunk: Buffer): void;
+  onStreamData(chunk: Uint8Array): void;
   /** The client has half-closed: every request byte has been delivered. */
   onStreamEnd(): void;
   /** The stream is closed: after the status went out, or because the client reset it or went away. */
