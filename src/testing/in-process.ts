@@ -50,9 +50,18 @@ const DEFAULT_WINDOW_BYTES = 1024 * 1024;
  * channel: `createClient(Greeter, inProcessChannel(server))`.
  */
 export function inProcessChannel(server: Server, config: InProcessChannelConfig = {}): Channel {
+  return transportChannel(config.name ?? "in-process", inProcessTransport(server, config), config);
+}
+
+/**
+ * The transport below `inProcessChannel()`: every stream it opens is accepted by
+ * `server` (`server.acceptStream()`). For a channel of one's own making
+ * (`transportChannel()`), say with a transport that wraps this one to inject faults.
+ */
+export function inProcessTransport(server: Server, config: { windowBytes?: number } = {}): ClientTransport {
   const window = config.windowBytes ?? DEFAULT_WINDOW_BYTES;
   if (!(window > 0)) throw new RangeError(`windowBytes must be positive, got ${String(config.windowBytes)}`);
-  return transportChannel(config.name ?? "in-process", new InProcessTransport(server, window), config);
+  return new InProcessTransport(server, window);
 }
 
 /** The client side of the in-process transport: every stream it opens is accepted by `server`. */

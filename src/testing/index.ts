@@ -1,2 +1,2 @@
 // async-grpc/testing: utilities for testing gRPC code without a network (gRPC Python's grpc_testing).
-export { inProcessChannel, type InProcessChannelConfig } from "./in-process.js";
+export { inProcessChannel, inProcessTransport, type InProcessChannelConfig } from "./in-process.js";

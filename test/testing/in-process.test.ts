@@ -2,8 +2,8 @@
 // in memory, through the same stream seam as HTTP/2, with HTTP/2's semantics.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { createServer, Metadata, RpcError, StatusCode, type Server, type ServicerContext } from "../../src/index.js";
-import { inProcessChannel } from "../../src/testing/index.js";
+import { createServer, Metadata, RpcError, StatusCode, transportChannel, type ClientTransport, type Server, type ServicerContext } from "../../src/index.js";
+import { inProcessChannel, inProcessTransport } from "../../src/testing/index.js";
 import { EchoClient, type EchoServicer } from "../gen/testing/echo_grpc.js";
 import type { EchoRequest } from "../gen/testing/echo_pb.js";
 import { assertNoLeaks, eventually, expectStatus, pattern, sleep } from "../helpers.js";
@@ -98,9 +98,194 @@ test("all four call kinds through a generated client, with no port", async () =>
   await server.stop(0);
 });
 
+test("metadata both ways: text and binary keys, initial and trailing", async () => {
+  const server = await started();
+  const channel = inProcessChannel(server);
+  const client = new EchoClient(channel);
+  const metadata = new Metadata({ "x-ask": "please", "x-data-bin": new Uint8Array([0, 1, 2, 255]) });
+  metadata.add("x-twice", "one");
+  metadata.add("x-twice", "two");
+  const call = client.unary({ message: "metadata" }, { metadata });
+  const reply = await call;
+  assert.is(reply.message, "echo:metadata");
+  const got = seen.metadata!;
+  assert.is(got.get("x-ask"), "please");
+  assert.equal([...(got.get("x-data-bin") as Uint8Array)], [0, 1, 2, 255]);
+  assert.equal(got.getAll("x-twice"), ["one", "two"]);
+  // The request's own headers are not metadata.
+  assert.is(got.get("content-type"), undefined);
+  assert.is(got.get(":path"), undefined);
+  const initial = await call.initialMetadata();
+  assert.is(initial.get("x-initial"), "hello");
+  assert.equal([...(initial.get("x-initial-bin") as Uint8Array)], [9, 8, 7]);
+  assert.is((await call.trailingMetadata()).get("x-trailing"), "please");
+  await channel.close();
+  await server.stop(0);
+});
+
+test("errors carry their code, details and trailing metadata (Trailers-Only, and after responses)", async () => {
+  const server = await started();
+  const channel = inProcessChannel(server);
+  const client = new EchoClient(channel);
+  const err = await expectStatus(client.unary({ message: `status:${StatusCode.PERMISSION_DENIED}` }), StatusCode.PERMISSION_DENIED);
+  assert.is(err.details, `asked for ${StatusCode.PERMISSION_DENIED}`);
+  assert.is(err.trailingMetadata.get("x-why"), "asked");
+  assert.equal([...(err.trailingMetadata.get("x-bin-bin") as Uint8Array)], [0, 1, 255]);
+  // A status after two responses: the responses arrive, then the error.
+  const call = client.serverStream({ count: 2, message: "fail" });
+  const indexes: number[] = [];
+  const failed = await expectStatus(
+    (async () => {
+      for await (const r of call) indexes.push(r.index);
+    })(),
+    StatusCode.DATA_LOSS,
+  );
+  assert.equal(indexes, [0, 1]);
+  assert.is(failed.details, "failed after the responses");
+  // A handler that throws something else is UNKNOWN, without its message.
+  const bad = createServer();
+  bad.addService((await import("../gen/testing/echo_pb.js")).Echo, {
+    unary() {
+      throw new Error("secret stack");
+    },
+  });
+  await bad.start();
+  const badChannel = inProcessChannel(bad);
+  const unknown = await expectStatus(new EchoClient(badChannel).unary({}), StatusCode.UNKNOWN);
+  assert.not.match(unknown.details, /secret/);
+  await badChannel.close();
+  await bad.stop(0);
+  await channel.close();
+  await server.stop(0);
+});
+
+test("an unknown method is UNIMPLEMENTED; a server not started, or stopped, is UNAVAILABLE", async () => {
+  const server = createServer();
+  server.addService((await import("../gen/testing/echo_pb.js")).Echo, echo);
+  const channel = inProcessChannel(server);
+  const client = new EchoClient(channel);
+  const early = await expectStatus(client.unary({ message: "x" }), StatusCode.UNAVAILABLE);
+  assert.match(early.details, /not started/);
+  await server.start();
+  const nope = channel.unaryUnary("/testing.Echo/Nope");
+  const err = await expectStatus(nope(new Uint8Array(0)), StatusCode.UNIMPLEMENTED);
+  assert.match(err.details, /Nope/);
+  await server.stop(0);
+  await expectStatus(client.unary({ message: "x" }), StatusCode.UNAVAILABLE);
+  await channel.close();
+});
+
+test("deadlines: grpc-timeout reaches the handler, and both sides end with DEADLINE_EXCEEDED", async () => {
+  const server = await started();
+  const channel = inProcessChannel(server);
+  const client = new EchoClient(channel);
+  seen.signalReason = undefined;
+  const t0 = Date.now();
+  await expectStatus(client.unary({ message: "slow", delayMs: 10_000 }, { timeoutMs: 200 }), StatusCode.DEADLINE_EXCEEDED);
+  assert.ok(Date.now() - t0 < 5000, "the deadline ended the call");
+  // The server applied the same deadline: the handler saw time remaining and its signal fired.
+  assert.ok(seen.timeRemaining !== undefined && seen.timeRemaining <= 0.2 && seen.timeRemaining > 0, `time remaining ${seen.timeRemaining}`);
+  await eventually(() => seen.signalReason !== undefined, "the handler's signal to abort");
+  assert.ok(seen.signalReason instanceof RpcError);
+  // Both sides' timers expire together: the server's own, or the client's reset, aborts the handler.
+  assert.ok([StatusCode.DEADLINE_EXCEEDED, StatusCode.CANCELLED].includes((seen.signalReason as RpcError).code));
+  // Without a deadline the handler sees none.
+  await client.unary({ message: "no deadline" });
+  assert.is(seen.timeRemaining, undefined);
+  await channel.close();
+  await server.stop(0);
+});
+
+test("the server enforces grpc-timeout on its own (a client that sends it but keeps no timer)", async () => {
+  const server = await started();
+  const inner = inProcessTransport(server);
+  // Only the server knows of this deadline: the header is added below the client call.
+  const transport: ClientTransport = {
+    openStream: (headers, listener) => inner.openStream({ ...headers, "grpc-timeout": "100m" }, listener),
+  };
+  const channel = transportChannel("deadline-only-on-the-server", transport);
+  seen.signalReason = undefined;
+  const err = await expectStatus(new EchoClient(channel).unary({ message: "slow", delayMs: 10_000 }), StatusCode.DEADLINE_EXCEEDED);
+  assert.is(err.details, "Deadline Exceeded");
+  assert.is((seen.signalReason as RpcError).code, StatusCode.DEADLINE_EXCEEDED);
+  assert.ok(seen.timeRemaining !== undefined && seen.timeRemaining <= 0.1);
+  // A malformed grpc-timeout is refused, as over HTTP/2.
+  const malformed = transportChannel("bad-timeout", { openStream: (headers, listener) => inner.openStream({ ...headers, "grpc-timeout": "soon" }, listener) });
+  const bad = await expectStatus(new EchoClient(malformed).unary({}), StatusCode.INTERNAL);
+  assert.match(bad.details, /grpc-timeout/);
+  await malformed.close();
+  await channel.close();
+  await server.stop(0);
+});
+
+test("a client cancel aborts the handler's signal with CANCELLED", async () => {
+  const server = await started();
+  const channel = inProcessChannel(server);
+  const client = new EchoClient(channel);
+  seen.signalReason = undefined;
+  const call = client.unary({ message: "slow", delayMs: 10_000 });
+  await eventually(() => seen.metadata !== undefined && seen.timeRemaining === undefined, "the handler to start");
+  await sleep(20);
+  assert.ok(call.cancel());
+  await expectStatus(call, StatusCode.CANCELLED);
+  await eventually(() => seen.signalReason !== undefined, "the handler's signal to abort");
+  assert.is((seen.signalReason as RpcError).code, StatusCode.CANCELLED);
+  // An AbortSignal cancels the same way.
+  seen.signalReason = undefined;
+  const controller = new AbortController();
+  const second = client.unary({ message: "slow", delayMs: 10_000 }, { signal: controller.signal });
+  await sleep(50);
+  controller.abort();
+  await expectStatus(second, StatusCode.CANCELLED);
+  await eventually(() => seen.signalReason !== undefined, "the handler's signal to abort");
+  await channel.close();
+  await server.stop(0);
+});
+
+test("message size limits, both ways", async () => {
+  const server = await started({ options: { "grpc.max_receive_message_length": 1024, "grpc.max_send_message_length": 2048 } });
+  const channel = inProcessChannel(server, { options: { "grpc.max_receive_message_length": 512 } });
+  const client = new EchoClient(channel);
+  // The server refuses a request above its receive limit.
+  const big = await expectStatus(client.clientStream([{ payload: pattern(4000) }]), StatusCode.RESOURCE_EXHAUSTED);
+  assert.match(big.details, /larger than max|exceeds|too large|max/i);
+  // The client refuses a response above its receive limit.
+  await expectStatus(client.unary({ payload: pattern(800) }), StatusCode.RESOURCE_EXHAUSTED);
+  // Within both, the call goes through.
+  assert.is((await client.unary({ payload: pattern(100) })).payload.byteLength, 100);
+  // The client's send limit.
+  const limited = inProcessChannel(server, { options: { "grpc.max_send_message_length": 64 } });
+  await expectStatus(new EchoClient(limited).unary({ payload: pattern(200) }), StatusCode.RESOURCE_EXHAUSTED);
+  await limited.close();
+  await channel.close();
+  await server.stop(0);
+});
+
+test("compressed messages both ways", async () => {
+  const server = await started({ compression: "gzip" });
+  const channel = inProcessChannel(server, { compression: "gzip" });
+  const client = new EchoClient(channel);
+  const payload = new Uint8Array(20_000).fill(7);
+  const call = client.unary({ message: "zip", payload });
+  const reply = await call;
+  assert.ok(sameBytes(reply.payload, payload));
+  assert.ok(seen.requestCompressed, "the request went compressed");
+  assert.ok(call.responseCompressed(), "the response came compressed");
+  const summary = await client.clientStream([{ payload }, { payload }]);
+  assert.is(summary.index, 40_000);
+  assert.ok(seen.requestCompressed);
+  // The receive limit applies to the inflated size: a small compressed message that inflates past it fails.
+  const strict = await started({ options: { "grpc.max_receive_message_length": 10_000 } });
+  const strictChannel = inProcessChannel(strict, { compression: "gzip" });
+  await expectStatus(new EchoClient(strictChannel).unary({ payload }), StatusCode.RESOURCE_EXHAUSTED);
+  await strictChannel.close();
+  await strict.stop(0);
+  await channel.close();
+  await server.stop(0);
+});
+
 test.after(async () => {
   await assertNoLeaks();
-  void RpcError, eventually, expectStatus;
 });
 
 test.run();
