@@ -8,7 +8,7 @@ import * as assert from "uvu/assert";
 const test = suite("companion subpath exports");
 const repo = new URL("../../", import.meta.url);
 
-test("async-grpc/status, /health, /reflection, /channelz, /admin and /observability resolve through exports", async () => {
+test("async-grpc/status, /health, /reflection, /channelz, /admin, /observability and /testing resolve through exports", async () => {
   const status = await import("async-grpc/status");
   assert.type(status.fromError, "function");
   assert.type(status.ErrorInfoSchema, "object");
@@ -25,13 +25,15 @@ test("async-grpc/status, /health, /reflection, /channelz, /admin and /observabil
   const observability = await import("async-grpc/observability");
   assert.type(observability.OpenTelemetryPlugin, "function");
   assert.is(observability.OpenTelemetryPlugin, (await import("../src/observability/index.js")).OpenTelemetryPlugin);
+  const testing = await import("async-grpc/testing");
+  assert.is(testing.inProcessChannel, (await import("../src/testing/index.js")).inProcessChannel);
   // The same module instances as the folders the tests import.
   assert.is(health.HealthServicer, (await import("../src/health/index.js")).HealthServicer);
 });
 
 test("the core imports no companion", () => {
   const index = readFileSync(new URL("src/index.ts", repo), "utf8");
-  for (const name of ["status", "health", "reflection", "channelz", "admin", "observability"]) {
+  for (const name of ["status", "health", "reflection", "channelz", "admin", "observability", "testing"]) {
     assert.not.ok(index.includes(`./${name}/`), `src/index.ts imports ${name}`);
   }
 });

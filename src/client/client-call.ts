@@ -191,7 +191,7 @@ export abstract class ClientCall<Req, Res> implements ClientStreamListener {
     } else {
       this.compressor = host.defaultCompression;
     }
-    if (streamingResponse) this.queue = new MessageQueue<Res>(READ_HIGH_WATER_BYTES, () => this.stream?.resume(), this);
+    if (streamingResponse) this.queue = new MessageQueue<Res>(READ_HIGH_WATER_BYTES, this);
     this.writer = new MessageWriter(this, host.retryBufferBytes, host.retryBudget);
     this.signal = options?.signal;
     this.observer = host.observer?.onCallStarted?.(method.path, method.registered === true);
@@ -382,6 +382,11 @@ export abstract class ClientCall<Req, Res> implements ClientStreamListener {
     }
     this.responseBytes = bytes;
     this.responseWasCompressed = compressed;
+  }
+
+  /** @internal QueueOwner: the reader has caught up; let the server send more. */
+  onQueueDrained(): void {
+    this.stream?.resume();
   }
 
   /** @internal MessageSink: framing failed. */

@@ -106,7 +106,7 @@ export class ServerCall implements ServicerContext<unknown, unknown>, ServerStre
       this.timer = new DeadlineTimer(deadline, () => this.expire());
     }
     const streamingRequest = handler.kind === "client_streaming" || handler.kind === "bidi_streaming";
-    if (streamingRequest) this.queue = new MessageQueue(READ_HIGH_WATER_BYTES, () => stream.resume(), this);
+    if (streamingRequest) this.queue = new MessageQueue(READ_HIGH_WATER_BYTES, this);
     this.reader = new MessageReader(this, server.maxReceiveMessageLength, decompressor);
     this.writer = new MessageWriter(this);
     this.writer.attach(new ResponseSink(this, stream, observer));
@@ -164,6 +164,11 @@ export class ServerCall implements ServicerContext<unknown, unknown>, ServerStre
     }
     this.requestBytes = bytes;
     this.requestWasCompressed = compressed;
+  }
+
+  /** @internal QueueOwner: the handler has read what was buffered; let the client send more. */
+  onQueueDrained(): void {
+    this.stream.resume();
   }
 
   /** @internal MessageSink */

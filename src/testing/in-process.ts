@@ -57,6 +57,7 @@ export function inProcessChannel(server: Server, config: InProcessChannelConfig 
  * The transport below `inProcessChannel()`: every stream it opens is accepted by
  * `server` (`server.acceptStream()`). For a channel of one's own making
  * (`transportChannel()`), say with a transport that wraps this one to inject faults.
+ * gRPC Python has none; grpc-java's `InProcessTransport` is the model.
  */
 export function inProcessTransport(server: Server, config: { windowBytes?: number } = {}): ClientTransport {
   const window = config.windowBytes ?? DEFAULT_WINDOW_BYTES;

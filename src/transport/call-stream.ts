@@ -65,6 +65,7 @@ export interface ClientStreamListener {
 /**
  * The client's half of one call's stream. As a `FrameSink`, `write()` returning false
  * means "wait for `onceDrain`" (flow control), and `end()` half-closes the request.
+ * gRPC Python has no equivalent; grpc-java's `ClientStream` is the nearest.
  */
 export interface ClientStream extends FrameSink {
   /** Delivers this stream's events to `listener` from now on (hedging hands a stream to its call). */
@@ -86,7 +87,8 @@ export interface ClientStream extends FrameSink {
 /**
  * A connection calls open streams on: an HTTP/2 session, or any other transport. The
  * channel hands one to a call (`Startable.begin`); the call opens its stream with its
- * request headers.
+ * request headers. `transportChannel()` makes a channel over one of your own. gRPC
+ * Python has no equivalent; grpc-java's `ClientTransport` is the nearest.
  */
 export interface ClientTransport {
   /**
@@ -112,8 +114,10 @@ export interface ServerStreamListener {
 export type ConnectionAuth = Readonly<Record<string, readonly Buffer[]>>;
 
 /**
- * The server's half of one call's stream. Request events start once `listen()` is
- * called; until then the stream holds the request back.
+ * The server's half of one call's stream, as a transport hands it to
+ * `server.acceptStream()`. Request events start once `listen()` is called; until then
+ * the stream holds the request back. gRPC Python has no equivalent; grpc-java's
+ * `ServerStream` is the nearest.
  */
 export interface ServerStream {
   listen(listener: ServerStreamListener): void;

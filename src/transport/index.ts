@@ -17,7 +17,7 @@ export type {
 } from "./call-stream.js";
 export { ReportingSink } from "./reporting-sink.js";
 export { recordConnectionAuth } from "./connection-auth.js";
-export { MessageQueue, type MessageDecoding } from "./message-queue.js";
+export { MessageQueue, type MessageDecoding, type QueueOwner } from "./message-queue.js";
 export { MessageWriter, HAS_ROOM, encodeMessage, endWithFrame, handled, reportSent, writeFrame, type Frame, type FrameSink, type ReplayBudget } from "./message-writer.js";
 export { MessageReader, type MessageParser, type MessageSink } from "./message-reader.js";
 export { trace, logDebug, logError } from "./trace.js";
