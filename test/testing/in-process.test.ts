@@ -105,6 +105,9 @@ test("metadata both ways: text and binary keys, initial and trailing", async () 
   const metadata = new Metadata({ "x-ask": "please", "x-data-bin": new Uint8Array([0, 1, 2, 255]) });
   metadata.add("x-twice", "one");
   metadata.add("x-twice", "two");
+  // Reserved keys never leave the client, as over HTTP/2: no deadline rides in here.
+  metadata.add("grpc-timeout", "1n");
+  metadata.add("content-type", "text/plain");
   const call = client.unary({ message: "metadata" }, { metadata });
   const reply = await call;
   assert.is(reply.message, "echo:metadata");
@@ -115,6 +118,8 @@ test("metadata both ways: text and binary keys, initial and trailing", async () 
   // The request's own headers are not metadata.
   assert.is(got.get("content-type"), undefined);
   assert.is(got.get(":path"), undefined);
+  assert.is(got.get("grpc-timeout"), undefined);
+  assert.is(seen.timeRemaining, undefined);
   const initial = await call.initialMetadata();
   assert.is(initial.get("x-initial"), "hello");
   assert.equal([...(initial.get("x-initial-bin") as Uint8Array)], [9, 8, 7]);
@@ -155,6 +160,36 @@ test("errors carry their code, details and trailing metadata (Trailers-Only, and
   assert.not.match(unknown.details, /secret/);
   await badChannel.close();
   await bad.stop(0);
+  await channel.close();
+  await server.stop(0);
+});
+
+test("server and client interceptors run around in-process calls", async () => {
+  const order: string[] = [];
+  const server = await started({
+    interceptors: [
+      {
+        async interceptService(continuation, details) {
+          order.push(`server:${details.method}`);
+          if (details.invocationMetadata.get("x-deny") !== undefined) throw new RpcError(StatusCode.PERMISSION_DENIED, "denied by the interceptor");
+          return continuation(details);
+        },
+      },
+    ],
+  });
+  const channel = inProcessChannel(server, {
+    interceptors: [
+      (details, next) => {
+        order.push(`client:${details.method}`);
+        return next(details);
+      },
+    ],
+  });
+  const client = new EchoClient(channel);
+  assert.is((await client.unary({ message: "i" })).message, "echo:i");
+  assert.equal(order, ["client:/testing.Echo/Unary", "server:/testing.Echo/Unary"]);
+  const denied = await expectStatus(client.unary({ message: "i" }, { metadata: { "x-deny": "1" } }), StatusCode.PERMISSION_DENIED);
+  assert.is(denied.details, "denied by the interceptor");
   await channel.close();
   await server.stop(0);
 });
