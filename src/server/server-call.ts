@@ -15,6 +15,7 @@ import {
   type OutgoingHeaders,
   type ServerStream,
   type ServerStreamListener,
+  type StreamReset,
 } from "../transport/index.js";
 import {
   ACCEPT_ENCODING_HEADER,
@@ -382,7 +383,7 @@ export class ServerCall implements ServicerContext<unknown, unknown>, ServerStre
   }
 
   /** How a client still sending after the status is stopped: past the deadline, cancelled. */
-  private get stopClient(): "cancel" | "done" {
+  private get stopClient(): StreamReset {
     return this.expired ? "cancel" : "done";
   }
 
