@@ -3,7 +3,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { ConnectivityState, createServer, RpcError, StatusCode, type Server, type ServicerContext } from "../../src/index.js";
-import { inProcessChannel } from "../../src/testing/index.js";
+import { inProcessChannel, type InProcessChannelConfig } from "../../src/testing/index.js";
 import { EchoClient, type EchoServicer } from "../gen/testing/echo_grpc.js";
 import { Echo, type EchoRequest } from "../gen/testing/echo_pb.js";
 import { assertNoLeaks, eventually, expectStatus, sleep } from "../helpers.js";
@@ -48,8 +48,8 @@ const echo: Partial<EchoServicer> = {
   },
 };
 
-async function started(): Promise<Server> {
-  const server = createServer();
+async function started(config?: Parameters<typeof createServer>[0]): Promise<Server> {
+  const server = createServer(config);
   server.addService(Echo, echo);
   await server.start();
   return server;
@@ -69,10 +69,20 @@ async function plateau(value: () => number, quietMs = 200): Promise<number> {
   return last;
 }
 
-test("a client that stops reading holds the server's writer back; reading again completes the stream", async () => {
-  const server = await started();
-  const channel = inProcessChannel(server, { windowBytes: 64 * 1024 });
+/** A started server, an in-process channel to it and a generated client; `done()` closes both. */
+async function connect(serverConfig?: Parameters<typeof createServer>[0], channelConfig?: InProcessChannelConfig) {
+  const server = await started(serverConfig);
+  const channel = inProcessChannel(server, channelConfig);
   const client = new EchoClient(channel);
+  const done = async (): Promise<void> => {
+    await channel.close();
+    await server.stop(0);
+  };
+  return { server, channel, client, done };
+}
+
+test("a client that stops reading holds the server's writer back; reading again completes the stream", async () => {
+  const { client, done } = await connect(undefined, { windowBytes: 64 * 1024 });
   state.written = 0;
   const count = 400; // 25 MiB in all
   const call = client.serverStream({ count });
@@ -89,14 +99,11 @@ test("a client that stops reading holds the server's writer back; reading again 
   }
   assert.is(received, count);
   assert.is(await call.code(), StatusCode.OK);
-  await channel.close();
-  await server.stop(0);
+  await done();
 });
 
 test("a handler that does not read makes the client's write() wait; reading again completes the call", async () => {
-  const server = await started();
-  const channel = inProcessChannel(server);
-  const client = new EchoClient(channel);
+  const { client, done } = await connect();
   let release!: () => void;
   state.holdReading = new Promise<void>((resolve) => (release = resolve));
   state.read = 0;
@@ -120,28 +127,23 @@ test("a handler that does not read makes the client's write() wait; reading agai
   const summary = await call;
   assert.is(summary.index, total * MESSAGE.byteLength);
   assert.is(state.read, total);
-  await channel.close();
-  await server.stop(0);
+  await done();
 });
 
 test("a handler that returns while the client still sends ends the call cleanly", async () => {
-  const server = await started();
-  const channel = inProcessChannel(server);
-  const chat = new EchoClient(channel).bidi();
+  const { client, done } = await connect();
+  const chat = client.bidi();
   await chat.write({ message: "a" });
   await chat.write({ message: "last" });
   const back: string[] = [];
   for await (const r of chat) back.push(r.message);
   assert.equal(back, ["a", "last"]);
   assert.is(await chat.code(), StatusCode.OK);
-  await channel.close();
-  await server.stop(0);
+  await done();
 });
 
 test("server.stop(grace): calls that finish in time succeed, the others end UNAVAILABLE, new ones are refused", async () => {
-  const server = await started();
-  const channel = inProcessChannel(server);
-  const client = new EchoClient(channel);
+  const { server, channel, client } = await connect();
   state.reasons = [];
   state.written = 0;
   const quick = client.unary({ message: "quick", delayMs: 100 });

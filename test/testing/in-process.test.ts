@@ -2,8 +2,8 @@
 // in memory, through the same stream seam as HTTP/2, with HTTP/2's semantics.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { createServer, Metadata, RpcError, StatusCode, transportChannel, type ClientTransport, type Server, type ServicerContext } from "../../src/index.js";
-import { inProcessChannel, inProcessTransport } from "../../src/testing/index.js";
+import { createServer, Metadata, RpcError, StatusCode, transportChannel, type ClientInterceptor, type ClientTransport, type Server, type ServerInterceptor, type ServicerContext } from "../../src/index.js";
+import { inProcessChannel, inProcessTransport, type InProcessChannelConfig } from "../../src/testing/index.js";
 import { EchoClient, type EchoServicer } from "../gen/testing/echo_grpc.js";
 import type { EchoRequest } from "../gen/testing/echo_pb.js";
 import { assertNoLeaks, eventually, expectStatus, pattern, sleep } from "../helpers.js";
@@ -73,10 +73,20 @@ async function started(config?: Parameters<typeof createServer>[0]): Promise<Ser
   return server;
 }
 
-test("all four call kinds through a generated client, with no port", async () => {
-  const server = await started();
-  const channel = inProcessChannel(server);
+/** A started server, an in-process channel to it and a generated client; `done()` closes both. */
+async function connect(serverConfig?: Parameters<typeof createServer>[0], channelConfig?: InProcessChannelConfig) {
+  const server = await started(serverConfig);
+  const channel = inProcessChannel(server, channelConfig);
   const client = new EchoClient(channel);
+  const done = async (): Promise<void> => {
+    await channel.close();
+    await server.stop(0);
+  };
+  return { server, channel, client, done };
+}
+
+test("all four call kinds through a generated client, with no port", async () => {
+  const { client, done } = await connect();
   const reply = await client.unary({ message: "hi", payload: pattern(100) });
   assert.is(reply.message, "echo:hi");
   assert.ok(sameBytes(reply.payload, pattern(100)), "the payload came back intact");
@@ -94,14 +104,11 @@ test("all four call kinds through a generated client, with no port", async () =>
   assert.equal(back, ["x", "y"]);
   assert.is(await chat.code(), StatusCode.OK);
   assert.is(seen.peer, "inproc");
-  await channel.close();
-  await server.stop(0);
+  await done();
 });
 
 test("metadata both ways: text and binary keys, initial and trailing", async () => {
-  const server = await started();
-  const channel = inProcessChannel(server);
-  const client = new EchoClient(channel);
+  const { client, done } = await connect();
   const metadata = new Metadata({ "x-ask": "please", "x-data-bin": new Uint8Array([0, 1, 2, 255]) });
   metadata.add("x-twice", "one");
   metadata.add("x-twice", "two");
@@ -124,14 +131,11 @@ test("metadata both ways: text and binary keys, initial and trailing", async () 
   assert.is(initial.get("x-initial"), "hello");
   assert.equal([...(initial.get("x-initial-bin") as Uint8Array)], [9, 8, 7]);
   assert.is((await call.trailingMetadata()).get("x-trailing"), "please");
-  await channel.close();
-  await server.stop(0);
+  await done();
 });
 
 test("errors carry their code, details and trailing metadata (Trailers-Only, and after responses)", async () => {
-  const server = await started();
-  const channel = inProcessChannel(server);
-  const client = new EchoClient(channel);
+  const { client, done } = await connect();
   const err = await expectStatus(client.unary({ message: `status:${StatusCode.PERMISSION_DENIED}` }), StatusCode.PERMISSION_DENIED);
   assert.is(err.details, `asked for ${StatusCode.PERMISSION_DENIED}`);
   assert.is(err.trailingMetadata.get("x-why"), "asked");
@@ -160,38 +164,28 @@ test("errors carry their code, details and trailing metadata (Trailers-Only, and
   assert.not.match(unknown.details, /secret/);
   await badChannel.close();
   await bad.stop(0);
-  await channel.close();
-  await server.stop(0);
+  await done();
 });
 
 test("server and client interceptors run around in-process calls", async () => {
   const order: string[] = [];
-  const server = await started({
-    interceptors: [
-      {
-        async interceptService(continuation, details) {
-          order.push(`server:${details.method}`);
-          if (details.invocationMetadata.get("x-deny") !== undefined) throw new RpcError(StatusCode.PERMISSION_DENIED, "denied by the interceptor");
-          return continuation(details);
-        },
-      },
-    ],
-  });
-  const channel = inProcessChannel(server, {
-    interceptors: [
-      (details, next) => {
-        order.push(`client:${details.method}`);
-        return next(details);
-      },
-    ],
-  });
-  const client = new EchoClient(channel);
+  const serverInterceptor: ServerInterceptor = {
+    async interceptService(continuation, details) {
+      order.push(`server:${details.method}`);
+      if (details.invocationMetadata.get("x-deny") !== undefined) throw new RpcError(StatusCode.PERMISSION_DENIED, "denied by the interceptor");
+      return continuation(details);
+    },
+  };
+  const clientInterceptor: ClientInterceptor = (details, next) => {
+    order.push(`client:${details.method}`);
+    return next(details);
+  };
+  const { client, done } = await connect({ interceptors: [serverInterceptor] }, { interceptors: [clientInterceptor] });
   assert.is((await client.unary({ message: "i" })).message, "echo:i");
   assert.equal(order, ["client:/testing.Echo/Unary", "server:/testing.Echo/Unary"]);
   const denied = await expectStatus(client.unary({ message: "i" }, { metadata: { "x-deny": "1" } }), StatusCode.PERMISSION_DENIED);
   assert.is(denied.details, "denied by the interceptor");
-  await channel.close();
-  await server.stop(0);
+  await done();
 });
 
 test("an unknown method is UNIMPLEMENTED; a server not started, or stopped, is UNAVAILABLE", async () => {
@@ -211,9 +205,7 @@ test("an unknown method is UNIMPLEMENTED; a server not started, or stopped, is U
 });
 
 test("deadlines: grpc-timeout reaches the handler, and both sides end with DEADLINE_EXCEEDED", async () => {
-  const server = await started();
-  const channel = inProcessChannel(server);
-  const client = new EchoClient(channel);
+  const { client, done } = await connect();
   seen.signalReason = undefined;
   const t0 = Date.now();
   await expectStatus(client.unary({ message: "slow", delayMs: 10_000 }, { timeoutMs: 200 }), StatusCode.DEADLINE_EXCEEDED);
@@ -227,8 +219,7 @@ test("deadlines: grpc-timeout reaches the handler, and both sides end with DEADL
   // Without a deadline the handler sees none.
   await client.unary({ message: "no deadline" });
   assert.is(seen.timeRemaining, undefined);
-  await channel.close();
-  await server.stop(0);
+  await done();
 });
 
 test("the server enforces grpc-timeout on its own (a client that sends it but keeps no timer)", async () => {
@@ -254,9 +245,7 @@ test("the server enforces grpc-timeout on its own (a client that sends it but ke
 });
 
 test("a client cancel aborts the handler's signal with CANCELLED", async () => {
-  const server = await started();
-  const channel = inProcessChannel(server);
-  const client = new EchoClient(channel);
+  const { client, done } = await connect();
   seen.signalReason = undefined;
   const call = client.unary({ message: "slow", delayMs: 10_000 });
   await eventually(() => seen.metadata !== undefined && seen.timeRemaining === undefined, "the handler to start");
@@ -273,14 +262,11 @@ test("a client cancel aborts the handler's signal with CANCELLED", async () => {
   controller.abort();
   await expectStatus(second, StatusCode.CANCELLED);
   await eventually(() => seen.signalReason !== undefined, "the handler's signal to abort");
-  await channel.close();
-  await server.stop(0);
+  await done();
 });
 
 test("message size limits, both ways", async () => {
-  const server = await started({ options: { "grpc.max_receive_message_length": 1024, "grpc.max_send_message_length": 2048 } });
-  const channel = inProcessChannel(server, { options: { "grpc.max_receive_message_length": 512 } });
-  const client = new EchoClient(channel);
+  const { server, client, done } = await connect({ options: { "grpc.max_receive_message_length": 1024, "grpc.max_send_message_length": 2048 } }, { options: { "grpc.max_receive_message_length": 512 } });
   // The server refuses a request above its receive limit.
   const big = await expectStatus(client.clientStream([{ payload: pattern(4000) }]), StatusCode.RESOURCE_EXHAUSTED);
   assert.match(big.details, /larger than max|exceeds|too large|max/i);
@@ -292,14 +278,11 @@ test("message size limits, both ways", async () => {
   const limited = inProcessChannel(server, { options: { "grpc.max_send_message_length": 64 } });
   await expectStatus(new EchoClient(limited).unary({ payload: pattern(200) }), StatusCode.RESOURCE_EXHAUSTED);
   await limited.close();
-  await channel.close();
-  await server.stop(0);
+  await done();
 });
 
 test("compressed messages both ways", async () => {
-  const server = await started({ compression: "gzip" });
-  const channel = inProcessChannel(server, { compression: "gzip" });
-  const client = new EchoClient(channel);
+  const { client, done } = await connect({ compression: "gzip" }, { compression: "gzip" });
   const payload = new Uint8Array(20_000).fill(7);
   const call = client.unary({ message: "zip", payload });
   const reply = await call;
@@ -315,8 +298,7 @@ test("compressed messages both ways", async () => {
   await expectStatus(new EchoClient(strictChannel).unary({ payload }), StatusCode.RESOURCE_EXHAUSTED);
   await strictChannel.close();
   await strict.stop(0);
-  await channel.close();
-  await server.stop(0);
+  await done();
 });
 
 test.after(async () => {
