@@ -2,10 +2,11 @@
 // reading, the server's graceful stop and the channel's close with calls in flight.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { ConnectivityState, createServer, RpcError, StatusCode, type Server, type ServicerContext } from "../../src/index.js";
+import { ConnectivityState, RpcError, StatusCode, type ServerConfig, type ServicerContext } from "../../src/index.js";
 import { inProcessChannel, type InProcessChannelConfig } from "../../src/testing/index.js";
 import { EchoClient, type EchoServicer } from "../gen/testing/echo_grpc.js";
-import { Echo, type EchoRequest } from "../gen/testing/echo_pb.js";
+import type { EchoRequest } from "../gen/testing/echo_pb.js";
+import { connectEcho, startEcho } from "./in-process-fixture.js";
 import { assertNoLeaks, eventually, expectStatus, sleep } from "../helpers.js";
 
 const test = suite("testing: in-process flow control and shutdown");
@@ -48,12 +49,8 @@ const echo: Partial<EchoServicer> = {
   },
 };
 
-async function started(config?: Parameters<typeof createServer>[0]): Promise<Server> {
-  const server = createServer(config);
-  server.addService(Echo, echo);
-  await server.start();
-  return server;
-}
+const started = (config?: ServerConfig) => startEcho(echo, config);
+const connect = (serverConfig?: ServerConfig, channelConfig?: InProcessChannelConfig) => connectEcho(echo, serverConfig, channelConfig);
 
 /** Waits until `value()` stops changing for `quietMs` (bounded by 5 s); returns it. */
 async function plateau(value: () => number, quietMs = 200): Promise<number> {
@@ -67,18 +64,6 @@ async function plateau(value: () => number, quietMs = 200): Promise<number> {
   }
   assert.unreachable("the writer never came to a stop");
   return last;
-}
-
-/** A started server, an in-process channel to it and a generated client; `done()` closes both. */
-async function connect(serverConfig?: Parameters<typeof createServer>[0], channelConfig?: InProcessChannelConfig) {
-  const server = await started(serverConfig);
-  const channel = inProcessChannel(server, channelConfig);
-  const client = new EchoClient(channel);
-  const done = async (): Promise<void> => {
-    await channel.close();
-    await server.stop(0);
-  };
-  return { server, channel, client, done };
 }
 
 test("a client that stops reading holds the server's writer back; reading again completes the stream", async () => {

@@ -2,10 +2,11 @@
 // in memory, through the same stream seam as HTTP/2, with HTTP/2's semantics.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { createServer, Metadata, RpcError, StatusCode, transportChannel, type ClientInterceptor, type ClientTransport, type Server, type ServerInterceptor, type ServicerContext } from "../../src/index.js";
+import { createServer, Metadata, RpcError, StatusCode, transportChannel, type ClientInterceptor, type ClientTransport, type ServerConfig, type ServerInterceptor, type ServicerContext } from "../../src/index.js";
 import { inProcessChannel, inProcessTransport, type InProcessChannelConfig } from "../../src/testing/index.js";
 import { EchoClient, type EchoServicer } from "../gen/testing/echo_grpc.js";
 import type { EchoRequest } from "../gen/testing/echo_pb.js";
+import { connectEcho, startEcho } from "./in-process-fixture.js";
 import { assertNoLeaks, eventually, expectStatus, pattern, sleep } from "../helpers.js";
 
 const test = suite("testing: in-process transport");
@@ -66,24 +67,8 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 const progress: { written: number; holdReading?: Promise<void> } = { written: 0 };
 
-async function started(config?: Parameters<typeof createServer>[0]): Promise<Server> {
-  const server = createServer(config);
-  server.addService((await import("../gen/testing/echo_pb.js")).Echo, echo);
-  await server.start();
-  return server;
-}
-
-/** A started server, an in-process channel to it and a generated client; `done()` closes both. */
-async function connect(serverConfig?: Parameters<typeof createServer>[0], channelConfig?: InProcessChannelConfig) {
-  const server = await started(serverConfig);
-  const channel = inProcessChannel(server, channelConfig);
-  const client = new EchoClient(channel);
-  const done = async (): Promise<void> => {
-    await channel.close();
-    await server.stop(0);
-  };
-  return { server, channel, client, done };
-}
+const started = (config?: ServerConfig) => startEcho(echo, config);
+const connect = (serverConfig?: ServerConfig, channelConfig?: InProcessChannelConfig) => connectEcho(echo, serverConfig, channelConfig);
 
 test("all four call kinds through a generated client, with no port", async () => {
   const { client, done } = await connect();
