@@ -147,6 +147,16 @@ function flushAll(): void {
   dirty = [];
   for (const flow of flows) {
     flow.queued = false;
-    flow.flush();
+    try {
+      flow.flush();
+    } catch (err) {
+      // Uncaught, as a throw in a socket's event listener would be, but only once the
+      // other streams have had their turn.
+      process.nextTick(rethrow, err);
+    }
   }
+}
+
+function rethrow(err: unknown): never {
+  throw err;
 }

@@ -113,19 +113,22 @@ export class InProcessStream implements FlowEnds {
   }
 
   /**
-   * Stops the stream early. What the resetting side was to receive is dropped; what it
-   * sent is dropped too unless it had ended its direction (trailers after a status
-   * still reach the client).
+   * Stops the stream early, as RST_STREAM does: what is undelivered either way is
+   * dropped and both sides hear of the close at once, whether or not they read. Only
+   * a server that has sent its status keeps it: the trailers still reach the client,
+   * as they left before the reset.
    */
   reset(by: "client" | "server", how: StreamReset): void {
     if (this.closed) return;
     this.resetBy = by;
     this.resetHow = how;
-    const inbound = by === "client" ? this.toClient : this.toServer;
-    const outbound = by === "client" ? this.toServer : this.toClient;
-    const outboundEnded = by === "client" ? this.clientEnded : this.serverEnded;
-    inbound.clear();
-    if (!outboundEnded) outbound.clear();
+    if (by === "client") {
+      this.toClient.clear();
+      this.toServer.clear();
+    } else {
+      this.toServer.clear();
+      if (!this.serverEnded) this.toClient.clear();
+    }
     this.close();
   }
 

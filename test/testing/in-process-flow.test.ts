@@ -32,8 +32,15 @@ const echo: Partial<EchoServicer> = {
       if (request.delayMs > 0) await sleep(request.delayMs);
     }
   },
-  async clientStream(requests: AsyncIterable<EchoRequest>) {
-    if (state.holdReading !== undefined) await state.holdReading;
+  async clientStream(requests: AsyncIterable<EchoRequest>, context: ServicerContext) {
+    if (state.holdReading !== undefined) {
+      const signal = context.signal;
+      await Promise.race([state.holdReading, new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }))]);
+      if (signal.aborted) {
+        state.reasons.push(signal.reason);
+        throw signal.reason;
+      }
+    }
     let bytes = 0;
     for await (const r of requests) {
       bytes += r.payload.byteLength;
@@ -112,6 +119,23 @@ test("a handler that does not read makes the client's write() wait; reading agai
   const summary = await call;
   assert.is(summary.index, total * MESSAGE.byteLength);
   assert.is(state.read, total);
+  await done();
+});
+
+test("a client's cancel reaches a handler that is not reading, past the requests it has not read", async () => {
+  const { client, done } = await connect();
+  state.holdReading = new Promise<void>(() => {});
+  state.reasons = [];
+  const call = client.clientStream();
+  // Past the server's queue (256 KiB), within the stream window: buffered, unread, then the end.
+  for (let i = 0; i < 10; i++) await call.write({ payload: MESSAGE });
+  await call.doneWriting();
+  await sleep(50);
+  assert.ok(call.cancel());
+  await expectStatus(call, StatusCode.CANCELLED);
+  await eventually(() => state.reasons.length === 1, "the handler's signal", 1000);
+  assert.is((state.reasons[0] as RpcError).code, StatusCode.CANCELLED);
+  state.holdReading = undefined;
   await done();
 });
 
