@@ -11,6 +11,9 @@ import { assertNoLeaks, eventually, expectStatus, pattern, sleep } from "../help
 
 const test = suite("testing: in-process transport");
 
+const attempts = new Map<string, number>();
+const hedgeCancelled: unknown[] = [];
+
 /** What the handlers saw, for the tests to inspect. */
 const seen: { metadata?: Metadata; timeRemaining?: number | undefined; signalReason?: unknown; requestCompressed?: boolean; peer?: string } = {};
 
@@ -23,6 +26,22 @@ const echo: EchoServicer = {
     seen.peer = context.peer();
     const m = /^status:(\d+)$/.exec(request.message);
     if (m) context.abort(Number(m[1]) as StatusCode, `asked for ${m[1]}`, { "x-why": "asked", "x-bin-bin": new Uint8Array([0, 1, 255]) });
+    // Retried and hedged calls: the first attempt fails, or hangs.
+    let attempt = 0;
+    if (/^(flaky|hedge):/.test(request.message)) {
+      attempt = (attempts.get(request.message) ?? 0) + 1;
+      attempts.set(request.message, attempt);
+    }
+    if (attempt === 1 && request.message.startsWith("flaky:")) context.abort(StatusCode.UNAVAILABLE, "try again");
+    if (attempt === 1 && request.message.startsWith("hedge:")) {
+      try {
+        await sleep(5000, context.signal);
+      } catch (err) {
+        hedgeCancelled.push(context.signal.reason);
+        throw err;
+      }
+    }
+    if (attempt > 0) return { message: `attempt ${attempt}` };
     if (request.message === "metadata") {
       await context.sendInitialMetadata({ "x-initial": "hello", "x-initial-bin": new Uint8Array([9, 8, 7]) });
       context.setTrailingMetadata({ "x-trailing": String(metadata.get("x-ask") ?? "none") });
@@ -171,6 +190,22 @@ test("server and client interceptors run around in-process calls", async () => {
   const denied = await expectStatus(client.unary({ message: "i" }, { metadata: { "x-deny": "1" } }), StatusCode.PERMISSION_DENIED);
   assert.is(denied.details, "denied by the interceptor");
   await done();
+});
+
+test("retries and hedging from the service config run over the in-process transport", async () => {
+  const methodConfig = (policy: object) => JSON.stringify({ methodConfig: [{ name: [{ service: "testing.Echo" }], ...policy }] });
+  const retrying = await connect(undefined, {
+    options: { "grpc.service_config": methodConfig({ retryPolicy: { maxAttempts: 3, initialBackoff: "0.01s", maxBackoff: "0.05s", backoffMultiplier: 2, retryableStatusCodes: ["UNAVAILABLE"] } }) },
+  });
+  assert.is((await retrying.client.unary({ message: "flaky:1" })).message, "attempt 2");
+  await retrying.done();
+  const hedging = await connect(undefined, { options: { "grpc.service_config": methodConfig({ hedgingPolicy: { maxAttempts: 2, hedgingDelay: "0.05s" } }) } });
+  const t0 = Date.now();
+  assert.is((await hedging.client.unary({ message: "hedge:1" })).message, "attempt 2");
+  assert.ok(Date.now() - t0 < 4000, "the second attempt won");
+  await eventually(() => hedgeCancelled.length === 1, "the first attempt's cancellation");
+  assert.is((hedgeCancelled[0] as RpcError).code, StatusCode.CANCELLED);
+  await hedging.done();
 });
 
 test("an unknown method is UNIMPLEMENTED; a server not started, or stopped, is UNAVAILABLE", async () => {
