@@ -4,7 +4,7 @@
 // with {type:"result"} or {type:"error"}.
 import { asyncGrpcBlockingClient } from "./clients/async-grpc-blocking.js";
 import { asyncGrpcBytesClient } from "./clients/async-grpc-bytes.js";
-import { asyncGrpcClient } from "./clients/async-grpc.js";
+import { asyncGrpcClient, asyncGrpcInProcessClient } from "./clients/async-grpc.js";
 import { registerOpenTelemetry } from "./otel.js";
 import { connectClient } from "./clients/connect-node.js";
 import { grpcJsBytesClient } from "./clients/grpc-js-bytes.js";
@@ -35,6 +35,8 @@ function makeClient(impl: Impl, port: number): BenchClient {
     case "async-grpc-otel":
       registerOpenTelemetry();
       return asyncGrpcClient(port);
+    case "async-grpc-inprocess":
+      return asyncGrpcInProcessClient();
   }
 }
 

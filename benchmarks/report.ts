@@ -53,6 +53,12 @@ export const FLOOR_TARGETS: readonly Target[] = [
   { scenario: "unary-1mib", against: "grpc-js-bytes", bound: 4 },
 ];
 
+/** Issue #14: the in-process transport beats loopback HTTP/2 several times over. */
+export const IN_PROCESS_TARGETS: readonly Target[] = [
+  { scenario: "unary-throughput", against: OURS, bound: 3 },
+  { scenario: "unary-latency", against: OURS, bound: 1 / 3 },
+];
+
 export const VIEWS: readonly View[] = [
   {
     title: "User path: generated clients and servicers, protobuf messages (ratios are async-grpc / other)",
@@ -79,6 +85,14 @@ export const VIEWS: readonly View[] = [
     others: [OURS],
     scenarios: OTEL_SCENARIOS,
     targets: [],
+  },
+  {
+    title:
+      "In-process transport (async-grpc/testing): the same generated client and servicer connected in memory, against loopback HTTP/2 " +
+      "(ratios are async-grpc-inprocess / other; its client CPU is both sides', its server process idles)",
+    ours: "async-grpc-inprocess",
+    others: [OURS],
+    targets: IN_PROCESS_TARGETS,
   },
 ];
 

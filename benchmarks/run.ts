@@ -271,6 +271,9 @@ function pairsFor(o: Options): Pair[] {
     }))
     .filter((pair) => pair.scenarios.length > 0);
   const crossScenarios = o.scenarios.filter((s) => CROSS_SCENARIOS.includes(s));
+  // Cross pairs connect one implementation's client to another's server over the
+  // network: async-grpc-inprocess has no server there (its client process serves
+  // itself), so it is never one of them.
   if (o.cross && o.impls.includes("async-grpc") && o.impls.includes("grpc-js") && crossScenarios.length > 0) {
     pairs.push(
       { label: "async-grpc client → grpc-js server", server: "grpc-js", client: "async-grpc", cross: true, scenarios: crossScenarios },

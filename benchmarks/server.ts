@@ -38,6 +38,9 @@ function start(impl: Impl): Promise<RunningServer> {
       return startRawHttp2Server(false);
     case "raw-http2-tuned":
       return startRawHttp2Server(true);
+    case "async-grpc-inprocess":
+      // The client process serves itself (IN_PROCESS): nothing listens here.
+      return Promise.resolve({ port: 0, stop: () => Promise.resolve() });
   }
 }
 

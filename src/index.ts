@@ -32,6 +32,18 @@ export {
   type ConnectionObserver,
   type CallObserver,
   type ServerCallInfo,
+  type ClientTransport,
+  type ClientStream,
+  type ClientStreamListener,
+  type ServerStream,
+  type ServerStreamListener,
+  type StreamCloseReason,
+  type StreamReset,
+  type IncomingHeaders,
+  type OutgoingHeaders,
+  type ConnectionAuth,
+  type Frame,
+  type FrameSink,
 } from "./transport/index.js";
 export {
   ChannelCredentials,

@@ -28,6 +28,7 @@ test("async-grpc/status, /health, /reflection, /channelz, /admin, /observability
   const testing = await import("async-grpc/testing");
   assert.type(testing.testingServer, "function");
   assert.is(testing.testingChannel, (await import("../src/testing/index.js")).testingChannel);
+  assert.is(testing.inProcessChannel, (await import("../src/testing/index.js")).inProcessChannel);
   // The same module instances as the folders the tests import.
   assert.is(health.HealthServicer, (await import("../src/health/index.js")).HealthServicer);
 });

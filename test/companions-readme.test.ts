@@ -5,15 +5,15 @@ import { anyPack } from "@bufbuild/protobuf/wkt";
 import { readFileSync } from "node:fs";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { createClient, insecureChannel, RpcError, StatusCode, type Server } from "../src/index.js";
+import { createClient, createServer, insecureChannel, RpcError, StatusCode, type Server } from "../src/index.js";
 import { HealthClient, HealthServicer, ServingStatus } from "../src/health/index.js";
 import { ProtoReflectionDescriptorDatabase, enableServerReflection } from "../src/reflection/index.js";
 import { BadRequestSchema, fromError, toStatus, unpackDetails } from "../src/status/index.js";
-import { strictFakeTime, testingChannel, testingServer } from "../src/testing/index.js";
+import { inProcessChannel, strictFakeTime, testingChannel, testingServer } from "../src/testing/index.js";
 import { PointSchema, RouteGuide } from "../examples/route-guide/gen/routeguide/route_guide_pb.js";
 import { routeGuideServicer } from "../examples/route-guide/server.js";
 import { getFeature } from "../examples/route-guide/client.js";
-import { RouteGuideClient } from "../examples/route-guide/gen/routeguide/route_guide_grpc.js";
+import { addRouteGuideServicerToServer, RouteGuideClient } from "../examples/route-guide/gen/routeguide/route_guide_grpc.js";
 import { assertNoLeaks, startServer } from "./helpers.js";
 
 const test = suite("README: companion snippets");
@@ -116,6 +116,23 @@ test("testing: a servicer under testingServer and client code under testingChann
   const err = await found;
   assert.ok(err instanceof RpcError);
   assert.is(StatusCode[err.code], "DEADLINE_EXCEEDED");
+});
+
+test("testing: a server with no port, called through inProcessChannel", async () => {
+  const point = create(PointSchema, { latitude: 407839000, longitude: -746144000 });
+  // #region in-process
+  const server = createServer();
+  addRouteGuideServicerToServer(routeGuideServicer(), server);
+  await server.start(); // no addInsecurePort
+  const channel = inProcessChannel(server);
+  const client = new RouteGuideClient(channel);
+  // #endregion
+  try {
+    assert.match((await client.getFeature(point)).name, /Cobbler/);
+  } finally {
+    await channel.close();
+    await server.stop(null);
+  }
 });
 
 test("the README quotes every snippet above", () => {

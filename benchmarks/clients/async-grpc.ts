@@ -3,14 +3,33 @@
 // response stream, await write()/read() on streams. Messages are built once per
 // scenario (as connect-node's are); every call encodes and decodes them.
 import { create } from "@bufbuild/protobuf";
-import { EOF, insecureChannel } from "../../src/index.js";
+import { EOF, insecureChannel, type Channel } from "../../src/index.js";
+import { inProcessChannel } from "../../src/testing/index.js";
 import { BenchClient as GeneratedBenchClient } from "../gen/bench_grpc.js";
 import { PayloadSchema } from "../gen/bench_pb.js";
 import { parseCountBody, perBody } from "../payload.js";
+import { createAsyncGrpcServer } from "../servers/async-grpc.js";
 import { expectCount, expectLength, TIME_CHECK_EVERY, type BenchClient } from "./types.js";
 
 export function asyncGrpcClient(port: number): BenchClient {
-  const channel = insecureChannel(`127.0.0.1:${port}`);
+  return benchClientOn(insecureChannel(`127.0.0.1:${port}`));
+}
+
+/**
+ * `async-grpc-inprocess`: the same client and the same servicer (a fresh server per
+ * scenario, never bound to a port), connected by async-grpc/testing's in-process channel.
+ */
+export function asyncGrpcInProcessClient(): BenchClient {
+  const server = createAsyncGrpcServer();
+  const started = server.start();
+  const client = benchClientOn(inProcessChannel(server), async () => {
+    await started;
+    await server.stop(null);
+  });
+  return client;
+}
+
+function benchClientOn(channel: Channel, after?: () => Promise<void>): BenchClient {
   const client = new GeneratedBenchClient(channel);
   const toPayload = perBody((body) => create(PayloadSchema, { body }));
   return {
@@ -52,6 +71,9 @@ export function asyncGrpcClient(port: number): BenchClient {
       if ((await call.read()) !== EOF) throw new Error("Bidi: expected EOF");
       return n;
     },
-    close: () => channel.close(),
+    async close() {
+      await channel.close();
+      await after?.();
+    },
   };
 }

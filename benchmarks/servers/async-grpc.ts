@@ -2,7 +2,7 @@
 // addBenchServicerToServer from protoc-gen-async-grpc) with protobuf-es messages,
 // written the way the README shows handlers: async functions and async generators.
 import { create } from "@bufbuild/protobuf";
-import { createServer } from "../../src/index.js";
+import { createServer, type Server } from "../../src/index.js";
 import { addBenchServicerToServer, type BenchServicer } from "../gen/bench_grpc.js";
 import { PayloadSchema, type Payload } from "../gen/bench_pb.js";
 import { bodyOfSize, countBody, parseStreamRequestBody } from "../payload.js";
@@ -25,9 +25,15 @@ const servicer: BenchServicer = {
   },
 };
 
-export async function startAsyncGrpcServer(): Promise<RunningServer> {
+/** The server with the servicer, not yet bound or started. */
+export function createAsyncGrpcServer(): Server {
   const server = createServer();
   addBenchServicerToServer(servicer, server);
+  return server;
+}
+
+export async function startAsyncGrpcServer(): Promise<RunningServer> {
+  const server = createAsyncGrpcServer();
   const port = await server.addInsecurePort("127.0.0.1:0");
   await server.start();
   return { port, stop: () => server.stop(null) };

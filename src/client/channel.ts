@@ -33,6 +33,7 @@ import {
   type ChannelOptions,
   type InstrumentationPlugin,
   type SocketAddress,
+  type ClientTransport,
 } from "../transport/index.js";
 import { getCompressor, StatusCode, type Compressor } from "../wire/index.js";
 import { VERSION } from "../version.js";
@@ -116,7 +117,9 @@ export class Channel implements CallHost {
   private readonly target: TargetUri;
   private readonly options: ChannelOptions;
   private readonly security: TransportSecurity;
-  private readonly resolver: Resolver;
+  private readonly resolver: Resolver | undefined;
+  /** Set for a channel whose calls open streams through a transport of their own (`transportChannel()`). */
+  private readonly transport: ClientTransport | undefined;
   private readonly defaultServiceConfig: ServiceConfig | undefined;
   private readonly ignoreResolverConfig: boolean;
   private readonly defaultPolicy: string;
@@ -143,8 +146,8 @@ export class Channel implements CallHost {
   /** Set while close() waits out its grace period for the active calls. */
   private onIdle: (() => void) | undefined;
 
-  /** @internal Use `insecureChannel()` or `secureChannel()`. */
-  constructor(target: string, config: ChannelConfig = {}, security: TransportSecurity = { secure: false }) {
+  /** @internal Use `insecureChannel()`, `secureChannel()` or `transportChannel()`. */
+  constructor(target: string, config: ChannelConfig = {}, security: TransportSecurity = { secure: false }, transport?: ClientTransport) {
     const options = config.options ?? {};
     reportUnknownOptions(options, "channel");
     this.options = options;
@@ -154,11 +157,15 @@ export class Channel implements CallHost {
     this.scheme = security.secure ? "https" : "http";
     this.callCredentials = security.callCredentials;
     this.callCredentialsAllowed = security.callCredentialsAllowed === true;
-    this.target = parseTargetUri(target);
-    const registration = resolverFor(this.target);
+    this.transport = transport;
+    // A channel over a transport of its own resolves nothing: its target is a name.
+    this.target = transport === undefined ? parseTargetUri(target) : { scheme: "", authority: "", path: target, original: target };
+    const registration = transport === undefined ? resolverFor(this.target) : undefined;
     const builtin = BUILTIN_SCHEMES.has(this.target.scheme);
     this.authority =
-      stringOption(options, OPT_DEFAULT_AUTHORITY) ?? security.authority ?? (builtin ? parseTarget(target).authority : registration.defaultAuthority(this.target));
+      stringOption(options, OPT_DEFAULT_AUTHORITY) ??
+      security.authority ??
+      (registration === undefined ? target : builtin ? parseTarget(target).authority : registration.defaultAuthority(this.target));
     this.userAgent = [stringOption(options, OPT_PRIMARY_USER_AGENT), `grpc-node-async/${VERSION}`, stringOption(options, OPT_SECONDARY_USER_AGENT)]
       .filter((s) => s !== undefined && s !== "")
       .join(" ");
@@ -185,7 +192,7 @@ export class Channel implements CallHost {
     this.useServiceConfig(this.defaultServiceConfig);
     this.picker = { pick: () => this.wake() };
     // The resolver checks the target now (a bad one throws, naming it) and resolves on the first call.
-    this.resolver = registration.factory(
+    this.resolver = registration?.factory(
       this.target,
       {
         update: (result) => this.onResolved(result),
@@ -284,7 +291,7 @@ export class Channel implements CallHost {
   async close(graceSeconds?: number): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.resolver.close();
+    this.resolver?.close();
     const pending = this.pending;
     this.pending = [];
     this.holdOpen();
@@ -349,13 +356,18 @@ export class Channel implements CallHost {
 
   /** Starts `call` on the subchannel the picker chooses, or fails it; false if it has to wait. */
   private place(call: AnyCall): boolean {
+    const transport = this.transport;
+    if (transport !== undefined) {
+      this.setState(ConnectivityState.READY);
+      call.begin(transport);
+      return true;
+    }
     const result = this.picker.pick(call);
     switch (result.type) {
       case "complete": {
-        const connection = result.subchannel.connection;
-        const session = connection.readySession;
-        if (session === undefined) return false; // it just left READY: the next picker knows
-        call.begin(connection, session);
+        const transport = result.subchannel.connection.readyTransport;
+        if (transport === undefined) return false; // it just left READY: the next picker knows
+        call.begin(transport);
         return true;
       }
       case "queue":
@@ -394,10 +406,15 @@ export class Channel implements CallHost {
     }
     if (this.started) return;
     this.started = true;
+    if (this.transport !== undefined) {
+      // Nothing to connect: the transport takes streams as they come.
+      this.setState(ConnectivityState.READY);
+      return;
+    }
     this.setState(ConnectivityState.CONNECTING);
     this.picker = QUEUE_PICKER;
     if (this.addresses !== undefined) this.applyResolution();
-    this.resolver.resolveNow();
+    this.resolver?.resolveNow();
   }
 
   private onResolved(result: ResolverResult): void {
@@ -476,7 +493,7 @@ export class Channel implements CallHost {
         if (current() && !this.closed) this.updateState(state, picker);
       },
       requestReresolution: () => {
-        if (current() && !this.closed) this.resolver.resolveNow();
+        if (current() && !this.closed) this.resolver?.resolveNow();
       },
     };
   }
@@ -575,4 +592,21 @@ export function secureChannel(target: string, credentials: ChannelCredentials, c
 /** A channel without transport security (gRPC Python `grpc.aio.insecure_channel()`). */
 export function insecureChannel(target: string, config?: ChannelConfig): Channel {
   return new Channel(target, config);
+}
+
+/**
+ * A channel whose calls open their streams through `transport` instead of HTTP/2
+ * connections of its own: no name resolution, no load balancing, no sockets. The
+ * seam for transports other than HTTP/2, such as the in-process one of
+ * `async-grpc/testing` (`inProcessChannel()`). `name` is the channel's target as
+ * instrumentation and errors show it, and the calls' `:authority` unless the option
+ * `grpc.default_authority` says otherwise. The channel is READY from its first call (or
+ * `getState(true)`) until `close()`; its calls keep everything else a channel gives
+ * them: deadlines, cancellation, interceptors, compression, message limits, the
+ * service config's method settings, retries and transparent retries. gRPC Python has
+ * no equivalent; grpc-java's `ManagedChannelBuilder` over a custom
+ * `ClientTransportFactory` is the nearest.
+ */
+export function transportChannel(name: string, transport: ClientTransport, config?: ChannelConfig): Channel {
+  return new Channel(name, config, undefined, transport);
 }

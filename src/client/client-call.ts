@@ -1,23 +1,22 @@
-import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http2";
 import {
   DeadlineTimer,
   encodeMessage,
-  endWithFrame,
   handled,
-  http2Constants,
   MessageQueue,
   MessageReader,
   MessageWriter,
   HAS_ROOM,
-  reportSent,
+  ReportingSink,
   trace,
-  writeFrame,
-  type ClientConnection,
   type CallObserver,
   type Clock,
   type ChannelObserver,
+  type ClientStream,
+  type ClientStreamListener,
+  type ClientTransport,
   type Frame,
-  type FrameSink,
+  type IncomingHeaders,
+  type OutgoingHeaders,
   type ReplayBudget,
 } from "../transport/index.js";
 import {
@@ -25,7 +24,6 @@ import {
   decodeStatusMessage,
   encodeTimeout,
   getCompressor,
-  http2ErrorCodeToStatus,
   httpStatusToCode,
   isGrpcContentType,
   Metadata,
@@ -74,7 +72,8 @@ export interface CallHost extends CallCredentialsHost {
 /** What a channel starts on a picked connection: a call, or one hedged attempt of a call. */
 export interface Startable extends PickInfo {
   readonly waitForReady: boolean;
-  begin(connection: ClientConnection, session: ClientHttp2Session): void;
+  /** Opens the call's (or attempt's) stream on `transport`, a READY connection the channel picked. */
+  begin(transport: ClientTransport): void;
   failToStart(code: StatusCode, details: string): void;
   cancel(details?: string): boolean;
 }
@@ -110,10 +109,8 @@ const READ_HIGH_WATER_BYTES = 256 * 1024;
  * connection was going away) is started once more on a new stream, invisibly to the
  * caller (gRFC A6 transparent retry), replaying the requests written so far.
  */
-export abstract class ClientCall<Req, Res> {
-  protected stream: ClientHttp2Stream | undefined;
-  private session: ClientHttp2Session | undefined;
-  private connection: ClientConnection | undefined;
+export abstract class ClientCall<Req, Res> implements ClientStreamListener {
+  protected stream: ClientStream | undefined;
   private finished = false;
   private statusCode: StatusCode = StatusCode.UNKNOWN;
   private statusDetails = "";
@@ -126,7 +123,7 @@ export abstract class ClientCall<Req, Res> {
   private initialMd: Metadata | undefined;
   private trailingMd: Metadata | undefined;
   private reader: MessageReader | undefined;
-  private early: Buffer[] | undefined;
+  private early: Uint8Array[] | undefined;
   private readonly writer: MessageWriter;
   private retried = false;
   private settling = false;
@@ -197,7 +194,7 @@ export abstract class ClientCall<Req, Res> {
     } else {
       this.compressor = host.defaultCompression;
     }
-    if (streamingResponse) this.queue = new MessageQueue<Res>(READ_HIGH_WATER_BYTES, () => this.stream?.resume(), this);
+    if (streamingResponse) this.queue = new MessageQueue<Res>(READ_HIGH_WATER_BYTES, this);
     this.writer = new MessageWriter(this, host.retryBufferBytes, host.retryBudget);
     this.signal = options?.signal;
     this.observer = host.observer?.onCallStarted?.(method.path, method.registered === true);
@@ -257,8 +254,8 @@ export abstract class ClientCall<Req, Res> {
 
   // ---- transport side -------------------------------------------------------
 
-  /** Opens the HTTP/2 stream on a READY connection. */
-  begin(connection: ClientConnection, session: ClientHttp2Session): void {
+  /** Opens the call's stream on a READY connection. */
+  begin(transport: ClientTransport): void {
     // A stream already: a hedged attempt won while this call still waited for a connection.
     if (this.finished || this.stream !== undefined) return;
     const headers = this.attemptHeaders(this.retry === undefined ? 0 : this.retry.attempts - 1);
@@ -266,9 +263,9 @@ export abstract class ClientCall<Req, Res> {
     this.observer?.onSendHeaders?.((key, value) => {
       headers[key] = value;
     });
-    let stream: ClientHttp2Stream;
+    let stream: ClientStream;
     try {
-      stream = connection.request(session, headers);
+      stream = transport.openStream(headers, this);
     } catch (err) {
       // Nothing was sent (the session is going away): another connection may take it.
       if (!this.retryTransparently(`could not open a stream: ${errorMessage(err)}`)) {
@@ -277,16 +274,13 @@ export abstract class ClientCall<Req, Res> {
       return;
     }
     this.stream = stream;
-    this.session = session;
-    this.connection = connection;
-    this.observer?.onTransport?.(connection.observerOf(session));
-    stream.on("response", this.onResponse);
-    stream.on("data", this.onData);
-    stream.on("trailers", this.onTrailers);
-    stream.on("end", this.onEnd);
-    stream.on("close", this.onClose);
-    stream.on("error", ignore);
-    this.writer.attach(new RequestSink(stream, this.observer));
+    const observer = this.observer;
+    if (observer !== undefined) {
+      observer.onTransport?.(transport.observer);
+      this.writer.attach(new ReportingSink(stream, observer));
+    } else {
+      this.writer.attach(stream);
+    }
     const waiters = this.connectWaiters;
     if (waiters !== undefined) {
       this.connectWaiters = undefined;
@@ -295,9 +289,9 @@ export abstract class ClientCall<Req, Res> {
   }
 
   /** @internal The request headers of an attempt after `previousAttempts` others. */
-  attemptHeaders(previousAttempts: number): OutgoingHttpHeaders {
+  attemptHeaders(previousAttempts: number): OutgoingHeaders {
     const host = this.host;
-    const headers: OutgoingHttpHeaders = {
+    const headers: OutgoingHeaders = {
       ":method": "POST",
       ":scheme": host.scheme,
       ":path": this.method.path,
@@ -319,9 +313,9 @@ export abstract class ClientCall<Req, Res> {
     this.finish(code, details, cause);
   }
 
-  private onResponse = (headers: IncomingHttpHeaders, flags: number, raw: string[]): void => {
+  /** @internal ClientStreamListener */
+  onStreamHeaders(headers: IncomingHeaders, raw: string[], endStream: boolean): void {
     if (this.finished) return;
-    const endStream = (flags & http2Constants.NGHTTP2_FLAG_END_STREAM) !== 0;
     // Response headers commit the call (gRFC A6): no retry of any kind from here. A
     // Trailers-Only response does not; its status may still be retried.
     if (!endStream) {
@@ -340,7 +334,7 @@ export abstract class ClientCall<Req, Res> {
     }
     if (endStream) {
       // Trailers-only: the status rides in the only HEADERS frame.
-      this.onTrailers(headers, flags, raw);
+      this.onStreamTrailers(headers, raw);
       return;
     }
     this.headersRaw = raw;
@@ -361,17 +355,19 @@ export abstract class ClientCall<Req, Res> {
       this.early = undefined;
       for (const chunk of early) if (!this.finished) reader.push(chunk);
     }
-  };
+  }
 
-  // Node emits 'response' on the next tick but 'data' at once, so DATA that came in the
-  // same read as the HEADERS reaches us first (HTTP/2 itself forbids DATA before
-  // HEADERS, and nghttp2 enforces it): it waits here for the reader.
-  private onData = (chunk: Buffer): void => {
+  /**
+   * @internal ClientStreamListener. Node emits 'response' on the next tick but 'data'
+   * at once, so DATA that came in the same read as the HEADERS reaches us first (HTTP/2
+   * itself forbids DATA before HEADERS, and nghttp2 enforces it): it waits for the reader.
+   */
+  onStreamData(chunk: Uint8Array): void {
     if (this.finished) return;
     const reader = this.reader;
     if (reader === undefined) (this.early ??= []).push(chunk);
     else reader.push(chunk);
-  };
+  }
 
   /** @internal MessageSink: one whole response message, as received. */
   onMessageBytes(bytes: Uint8Array, compressed: boolean): void {
@@ -389,6 +385,11 @@ export abstract class ClientCall<Req, Res> {
     }
     this.responseBytes = bytes;
     this.responseWasCompressed = compressed;
+  }
+
+  /** @internal QueueOwner: the reader has caught up; let the server send more. */
+  onQueueDrained(): void {
+    this.stream?.resume();
   }
 
   /** @internal MessageSink: framing failed. */
@@ -420,7 +421,8 @@ export abstract class ClientCall<Req, Res> {
     return this.failure ?? error;
   }
 
-  private onTrailers = (trailers: IncomingHttpHeaders, _flags: number, raw: string[]): void => {
+  /** @internal ClientStreamListener */
+  onStreamTrailers(trailers: IncomingHeaders, raw: string[]): void {
     this.trailersRaw = raw;
     const status = trailers["grpc-status"];
     const code = parseStatusCode(typeof status === "string" ? status : undefined);
@@ -432,51 +434,36 @@ export abstract class ClientCall<Req, Res> {
     this.receivedStatus = code;
     const message = trailers["grpc-message"];
     this.receivedDetails = typeof message === "string" ? decodeStatusMessage(message) : "";
-  };
+  }
 
-  // 'end' comes once every DATA chunk has been emitted, which can be long after
-  // 'trailers' when the reader is slow; 'close' may not come at all while our
-  // request side is still open, so the status is settled here.
-  private onEnd = (): void => {
+  /**
+   * @internal ClientStreamListener. The end comes once every DATA chunk has been
+   * delivered, which can be long after the trailers when the reader is slow; the close
+   * may not come at all while our request side is still open, so the status is settled here.
+   */
+  onStreamEnd(): void {
     if (this.receivedStatus === undefined) return;
     this.settleFromStream();
-  };
+  }
 
-  private onClose = (): void => {
+  /** @internal ClientStreamListener */
+  onStreamClose(): void {
     this.settleFromStream();
-  };
+  }
 
   private settleFromStream(): void {
     // 'end' and 'close' both come; the first settles (a compressed response may take a while).
     if (this.finished || this.settling) return;
     const received = this.receivedStatus;
+    const stream = this.stream!;
     if (received !== undefined) {
-      const stream = this.stream!;
       this.settleWithStatus(received);
-      // The server is done; if we are still sending, stop (RST_STREAM NO_ERROR, as
-      // PROTOCOL-HTTP2.md asks) so the stream is released. Only then: a reset per call
-      // looks like a rapid-reset attack to servers (Node answers with GOAWAY).
-      if (!stream.writableEnded && !stream.closed) stream.close(http2Constants.NGHTTP2_NO_ERROR);
+      stream.reset("done");
       return;
     }
-    const stream = this.stream!;
-    const rst = stream.rstCode;
-    if (this.headersRaw === undefined) {
-      // The server did not process the stream: it refused it, or the stream is above
-      // the last stream id of a GOAWAY (which may also have ended the connection).
-      const lastProcessed = this.connection!.goawayLastStreamId(this.session!);
-      const aboveGoaway = lastProcessed !== undefined && stream.id !== undefined && stream.id > lastProcessed;
-      if ((rst === http2Constants.NGHTTP2_REFUSED_STREAM || aboveGoaway) && this.retryTransparently("the server did not process the stream")) return;
-    }
-    // Node detaches a closed stream from its session, so the session is kept from begin().
-    if (this.session!.destroyed) {
-      trace("call", () => `${this.method.path}: connection dropped under stream ${stream.id} (rst ${rst}, GOAWAY last stream id ${this.connection!.goawayLastStreamId(this.session!)}, response headers ${this.headersRaw !== undefined})`);
-      this.endAttempt(StatusCode.UNAVAILABLE, "Connection dropped");
-    } else if (rst !== undefined && rst !== http2Constants.NGHTTP2_NO_ERROR) {
-      this.endAttempt(http2ErrorCodeToStatus(rst), `Received RST_STREAM with code ${rst}`);
-    } else {
-      this.endAttempt(StatusCode.INTERNAL, "Stream closed without a gRPC status");
-    }
+    const reason = stream.closeReason();
+    if (this.headersRaw === undefined && reason.notProcessed && this.retryTransparently("the server did not process the stream")) return;
+    this.endAttempt(reason.code, reason.details);
   }
 
   private settleWithStatus(received: StatusCode): void {
@@ -560,23 +547,16 @@ export abstract class ClientCall<Req, Res> {
   }
 
   /** @internal Hedging: another attempt's stream, which has just received `headers`, becomes this call's. */
-  adopt(stream: ClientHttp2Stream, session: ClientHttp2Session, connection: ClientConnection, headers: IncomingHttpHeaders, flags: number, raw: string[], early: Buffer[]): void {
+  adopt(stream: ClientStream, headers: IncomingHeaders, raw: string[], endStream: boolean, early: Uint8Array[]): void {
     if (this.finished) {
-      if (!stream.closed) stream.close(http2Constants.NGHTTP2_CANCEL);
+      stream.reset("cancel");
       return;
     }
     if (this.stream !== undefined) this.resetAttempt(); // the call's own stream lost
     this.stream = stream;
-    this.session = session;
-    this.connection = connection;
-    stream.on("data", this.onData);
-    stream.on("trailers", this.onTrailers);
-    stream.on("end", this.onEnd);
-    stream.on("close", this.onClose);
-    this.onResponse(headers, flags, raw);
-    for (const chunk of early) this.onData(chunk);
-    // The stream may have closed before it was adopted: its 'close' will not come again.
-    if (stream.destroyed) queueMicrotask(this.onClose);
+    stream.listen(this);
+    this.onStreamHeaders(headers, raw, endStream);
+    for (const chunk of early) this.onStreamData(chunk);
   }
 
   /** @internal Hedging: no attempt succeeded. */
@@ -588,18 +568,11 @@ export abstract class ClientCall<Req, Res> {
   private resetAttempt(): void {
     const stream = this.stream;
     if (stream !== undefined) {
-      stream.off("response", this.onResponse);
-      stream.off("data", this.onData);
-      stream.off("trailers", this.onTrailers);
-      stream.off("end", this.onEnd);
-      stream.off("close", this.onClose);
+      stream.listen(undefined);
       // A stream that ended with a status needs no reset once our side is done too.
-      const ended = this.receivedStatus !== undefined;
-      if (!stream.closed && !(ended && stream.writableEnded)) stream.close(ended ? http2Constants.NGHTTP2_NO_ERROR : http2Constants.NGHTTP2_CANCEL);
+      stream.reset(this.receivedStatus !== undefined ? "done" : "cancel");
     }
     this.stream = undefined;
-    this.session = undefined;
-    this.connection = undefined;
     this.reader = undefined;
     this.early = undefined;
     this.trailersRaw = undefined;
@@ -616,7 +589,7 @@ export abstract class ClientCall<Req, Res> {
 
   // ---- writing ---------------------------------------------------------------
 
-  /** Queues one request message; resolves when HTTP/2 has room for more. */
+  /** Queues one request message; resolves when the stream has room for more (flow control). */
   protected writeMessage(request: Req, options?: WriteOptions): Promise<void> {
     if (this.finished) return handled(Promise.reject(this.failure ?? new Error("write() after the call finished")));
     if (this.writesDone) return handled(Promise.reject(new UsageError("write() after doneWriting(): write every request first, then call doneWriting() once")));
@@ -697,8 +670,7 @@ export abstract class ClientCall<Req, Res> {
   /** Ends the call locally: RST_STREAM(CANCEL) to the peer, `code` to the caller. */
   protected abort(code: StatusCode, details: string, cause?: unknown): void {
     if (this.finished) return;
-    const stream = this.stream;
-    if (stream !== undefined && !stream.closed) stream.close(http2Constants.NGHTTP2_CANCEL);
+    this.stream?.reset("cancel");
     this.finish(code, details, cause);
   }
 
@@ -876,28 +848,6 @@ function abortStatus(signal: AbortSignal): [StatusCode, string] {
   if (reason instanceof Error && reason.name === "TimeoutError") return [StatusCode.DEADLINE_EXCEEDED, `Deadline Exceeded: ${reason.message}`];
   if (reason instanceof Error && reason.message) return [StatusCode.CANCELLED, `Cancelled: ${reason.message}`];
   return [StatusCode.CANCELLED, "Cancelled by the caller's AbortSignal"];
-}
-
-/** The request body of one attempt as its writer sees it; instrumentation counts what goes out here. */
-class RequestSink implements FrameSink {
-  constructor(
-    private readonly stream: ClientHttp2Stream,
-    private readonly observer: CallObserver | undefined,
-  ) {}
-
-  write(frame: Frame): boolean {
-    if (this.observer !== undefined) reportSent(this.observer, frame);
-    return writeFrame(this.stream, frame);
-  }
-
-  end(frame?: Frame): void {
-    if (this.observer !== undefined) reportSent(this.observer, frame);
-    endWithFrame(this.stream, frame);
-  }
-
-  onceDrain(listener: () => void): void {
-    this.stream.once("drain", listener);
-  }
 }
 
 function errorMessage(err: unknown): string {

@@ -1,6 +1,5 @@
-import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http2";
-import { endWithFrame, http2Constants, trace, writeFrame, type ClientConnection, type Frame } from "../transport/index.js";
-import { http2ErrorCodeToStatus, parseStatusCode, StatusCode, type Metadata } from "../wire/index.js";
+import { trace, type ClientStream, type ClientStreamListener, type ClientTransport, type Frame, type IncomingHeaders, type OutgoingHeaders } from "../transport/index.js";
+import { parseStatusCode, StatusCode, type Metadata } from "../wire/index.js";
 import type { RetryThrottle } from "./retry.js";
 import type { HedgingPolicy } from "./service-config.js";
 
@@ -10,9 +9,9 @@ export interface HedgedCall {
   readonly methodPath: string;
   readonly requestMetadata: Metadata | undefined;
   /** The request headers of an attempt after `previousAttempts` others. */
-  attemptHeaders(previousAttempts: number): OutgoingHttpHeaders;
+  attemptHeaders(previousAttempts: number): OutgoingHeaders;
   /** Goes on with another attempt's stream, which has just received `headers`. */
-  adopt(stream: ClientHttp2Stream, session: ClientHttp2Session, connection: ClientConnection, headers: IncomingHttpHeaders, flags: number, raw: string[], early: Buffer[]): void;
+  adopt(stream: ClientStream, headers: IncomingHeaders, raw: string[], endStream: boolean, early: Uint8Array[]): void;
   /** Every attempt failed: `code` is the call's status. */
   hedgingFailed(code: StatusCode, details: string): void;
 }
@@ -83,13 +82,13 @@ export class Hedging {
   }
 
   /** @internal A hedged attempt received its response headers. */
-  onResponse(attempt: HedgeAttempt, headers: IncomingHttpHeaders, flags: number, raw: string[]): void {
+  onResponse(attempt: HedgeAttempt, headers: IncomingHeaders, raw: string[], endStream: boolean): void {
     this.live.delete(attempt);
     if (this.committed) {
       attempt.cancel();
       return;
     }
-    if ((flags & http2Constants.NGHTTP2_FLAG_END_STREAM) !== 0) {
+    if (endStream) {
       const status = headers["grpc-status"];
       const code = parseStatusCode(typeof status === "string" ? status : undefined) ?? StatusCode.UNKNOWN;
       if (code !== StatusCode.OK && this.attemptFailed(code)) {
@@ -103,8 +102,7 @@ export class Hedging {
     for (const other of this.live) other.cancel();
     this.live.clear();
     trace("call", () => `${this.call.methodPath}: hedged attempt ${attempt.index + 1} won`);
-    const { stream, session, connection } = attempt.release();
-    this.call.adopt(stream!, session!, connection!, headers, flags, raw, attempt.early);
+    this.call.adopt(attempt.release()!, headers, raw, endStream, attempt.early);
   }
 
   /** @internal A hedged attempt ended without response headers. */
@@ -138,15 +136,13 @@ export class Hedging {
 }
 
 /** One hedged attempt beyond the call's own stream, until it wins, fails or is cancelled. */
-export class HedgeAttempt {
+export class HedgeAttempt implements ClientStreamListener {
   readonly waitForReady: boolean;
   readonly methodPath: string;
   readonly requestMetadata: Metadata | undefined;
   /** DATA that came with the response headers, before the call adopted the stream. */
-  readonly early: Buffer[] = [];
-  private stream: ClientHttp2Stream | undefined;
-  private session: ClientHttp2Session | undefined;
-  private connection: ClientConnection | undefined;
+  readonly early: Uint8Array[] = [];
+  private stream: ClientStream | undefined;
   private ended = false;
 
   constructor(
@@ -160,28 +156,22 @@ export class HedgeAttempt {
     this.requestMetadata = call.requestMetadata;
   }
 
-  /** Opens the attempt's stream and sends the request (the channel picked `connection`). */
-  begin(connection: ClientConnection, session: ClientHttp2Session): void {
+  /** Opens the attempt's stream and sends the request (the channel picked `transport`). */
+  begin(transport: ClientTransport): void {
     if (this.ended) return;
-    let stream: ClientHttp2Stream;
+    let stream: ClientStream;
     try {
-      stream = connection.request(session, this.hedging.call.attemptHeaders(this.index));
+      stream = transport.openStream(this.hedging.call.attemptHeaders(this.index), this);
     } catch (err) {
       this.fail(StatusCode.UNAVAILABLE, `Failed to start call: ${err instanceof Error ? err.message : String(err)}`);
       return;
     }
     this.stream = stream;
-    this.session = session;
-    this.connection = connection;
-    stream.on("error", ignore);
-    stream.on("data", this.onData);
-    stream.once("response", this.onResponse);
-    stream.once("close", this.onClose);
     const frames = this.hedging.frames;
     if (frames.some((f) => f instanceof Promise)) {
       Promise.all(frames).then(
         (ready) => {
-          if (!stream.destroyed) send(stream, ready);
+          if (!stream.closed) send(stream, ready);
         },
         () => this.cancel(),
       );
@@ -195,43 +185,43 @@ export class HedgeAttempt {
     this.fail(code, details);
   }
 
-  /** Another attempt won (or the call ended): RST_STREAM CANCEL. */
+  /** Another attempt won (or the call ended): the stream is reset with CANCEL. */
   cancel(): boolean {
     if (this.ended) return false;
-    const stream = this.release().stream;
-    if (stream !== undefined && !stream.closed) stream.close(http2Constants.NGHTTP2_CANCEL);
+    this.release()?.reset("cancel");
     return true;
   }
 
   /** Stops listening and leaves the channel; the stream (if any) is the caller's now. */
-  release(): { stream: ClientHttp2Stream | undefined; session: ClientHttp2Session | undefined; connection: ClientConnection | undefined } {
+  release(): ClientStream | undefined {
     this.ended = true;
-    const stream = this.stream;
-    if (stream !== undefined) {
-      stream.off("data", this.onData);
-      stream.off("response", this.onResponse);
-      stream.off("close", this.onClose);
-    }
+    this.stream?.listen(undefined);
     this.hedging.host.endCall(this);
-    return { stream, session: this.session, connection: this.connection };
+    return this.stream;
   }
 
-  private onData = (chunk: Buffer): void => {
+  /** @internal ClientStreamListener */
+  onStreamData(chunk: Uint8Array): void {
     this.early.push(chunk);
-  };
+  }
 
-  private onResponse = (headers: IncomingHttpHeaders, flags: number, raw: string[]): void => {
-    if (!this.ended) this.hedging.onResponse(this, headers, flags, raw);
-  };
+  /** @internal ClientStreamListener */
+  onStreamHeaders(headers: IncomingHeaders, raw: string[], endStream: boolean): void {
+    if (!this.ended) this.hedging.onResponse(this, headers, raw, endStream);
+  }
 
-  private onClose = (): void => {
+  /** @internal ClientStreamListener: trailers and the end come only after the headers, to the call that won. */
+  onStreamTrailers(): void {}
+
+  /** @internal ClientStreamListener */
+  onStreamEnd(): void {}
+
+  /** @internal ClientStreamListener */
+  onStreamClose(): void {
     if (this.ended) return;
-    const stream = this.stream!;
-    const rst = stream.rstCode;
-    if (this.session!.destroyed) this.fail(StatusCode.UNAVAILABLE, "Connection dropped");
-    else if (rst !== undefined && rst !== http2Constants.NGHTTP2_NO_ERROR) this.fail(http2ErrorCodeToStatus(rst), `Received RST_STREAM with code ${rst}`);
-    else this.fail(StatusCode.INTERNAL, "Stream closed without a gRPC status");
-  };
+    const { code, details } = this.stream!.closeReason();
+    this.fail(code, details);
+  }
 
   private fail(code: StatusCode, details: string): void {
     if (this.ended) return;
@@ -240,10 +230,8 @@ export class HedgeAttempt {
   }
 }
 
-/** The whole request and the end of it; what flow control holds back, Node buffers (at most the retry buffer). */
-function send(stream: ClientHttp2Stream, frames: readonly Frame[]): void {
-  for (let i = 0; i < frames.length - 1; i++) writeFrame(stream, frames[i]!);
-  endWithFrame(stream, frames[frames.length - 1]);
+/** The whole request and the end of it; what flow control holds back, the stream buffers (at most the retry buffer). */
+function send(stream: ClientStream, frames: readonly Frame[]): void {
+  for (let i = 0; i < frames.length - 1; i++) stream.write(frames[i]!);
+  stream.end(frames[frames.length - 1]);
 }
-
-function ignore(): void {}

@@ -1,4 +1,4 @@
-export { Channel, insecureChannel, secureChannel, type ChannelConfig } from "./channel.js";
+export { Channel, insecureChannel, secureChannel, transportChannel, type ChannelConfig } from "./channel.js";
 export type { TransportSecurity } from "./channel-security.js";
 export type { CallOptions, MethodSerializers } from "./call-options.js";
 export { type WriteOptions } from "./client-call.js";

@@ -1,4 +1,5 @@
 import type { Http2Session } from "node:http2";
+import { recordConnectionAuth } from "../transport/index.js";
 import type { Socket } from "node:net";
 import type { PeerCertificate, TLSSocket } from "node:tls";
 
@@ -16,17 +17,14 @@ export type AuthContext = Readonly<Record<string, readonly Buffer[]>>;
 const INSECURE: AuthContext = Object.freeze({ transport_security_type: [Buffer.from("insecure")], security_level: [Buffer.from("TSI_SECURITY_NONE")] });
 const LOCAL: AuthContext = Object.freeze({ transport_security_type: [Buffer.from("local")], security_level: [Buffer.from("TSI_PRIVACY_AND_INTEGRITY")] });
 
-// Recorded once per connection when it is accepted; calls read it from their session.
-const recorded = new WeakMap<Http2Session, AuthContext>();
-
-/** @internal Remembers what was verified about `session` for every call on it. */
+/** @internal Remembers what was verified about `session` for every call on it (its streams report it). */
 export function recordAuthContext(session: Http2Session, context: AuthContext): void {
-  recorded.set(session, context);
+  recordConnectionAuth(session, context);
 }
 
-/** @internal The auth context of the connection `session` (insecure if none was recorded). */
-export function authContextOf(session: Http2Session | undefined): AuthContext {
-  return (session && recorded.get(session)) ?? INSECURE;
+/** @internal The auth context of a call whose stream reports `recorded` about its connection (insecure if nothing). */
+export function authContextOf(recorded: AuthContext | undefined): AuthContext {
+  return recorded ?? INSECURE;
 }
 
 /** @internal The auth context of a local-credentials connection. */

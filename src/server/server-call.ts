@@ -1,25 +1,22 @@
-import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import {
   DeadlineTimer,
   encodeMessage,
-  endWithFrame,
-  http2Constants,
   logError,
   MessageQueue,
   MessageReader,
   MessageWriter,
   HAS_ROOM,
-  isSmallFrame,
-  RESPOND_END_STREAM,
   reportSent,
-  RESPOND_WITH_TRAILERS,
-  streamWriteBudget,
   trace,
-  writeFrame,
   type Frame,
   type CallObserver,
   type Clock,
   type FrameSink,
+  type IncomingHeaders,
+  type OutgoingHeaders,
+  type ServerStream,
+  type ServerStreamListener,
+  type StreamReset,
 } from "../transport/index.js";
 import {
   ACCEPT_ENCODING_HEADER,
@@ -55,7 +52,8 @@ const READ_HIGH_WATER_BYTES = 256 * 1024;
 class AbortCall extends RpcError {}
 
 /**
- * One incoming call: reads requests from the HTTP/2 stream, runs the handler,
+ * One incoming call: reads requests from its stream (HTTP/2, or any transport behind
+ * the `ServerStream` seam), runs the handler,
  * writes responses and the status. It is also the handler's `ServicerContext`, so
  * a call costs one object; the AbortSignal is made only if the handler asks.
  *
@@ -64,11 +62,14 @@ class AbortCall extends RpcError {}
  * reset after the trailers (NO_ERROR, or CANCEL past the deadline) as gRPC core does,
  * so that the stream closes and the call leaves the server's books.
  */
-export class ServerCall implements ServicerContext<unknown, unknown> {
+export class ServerCall implements ServicerContext<unknown, unknown>, ServerStreamListener {
   private finished = false;
   private headersSent = false;
   private clientGone = false;
-  private requestsEnded = false;
+  // Set when the call hears of its stream's close: a transport may mark the stream
+  // closed a little before (the in-process one delivers the close on a later turn),
+  // and done callbacks must see the call as its close left it (a cancel's signal aborted).
+  private closed = false;
   private expired = false;
   private wasCancelled = false;
   private controller: AbortController | undefined;
@@ -86,7 +87,7 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
   private initialMd: Metadata | undefined;
   private trailingMd: Metadata | undefined;
   private invocationMd: Metadata | undefined;
-  private trailers: OutgoingHttpHeaders | undefined;
+  private trailers: OutgoingHeaders | undefined;
   private compressor: Compressor | undefined;
   private skipNextCompression = false;
   private requestWasCompressed = false;
@@ -97,8 +98,8 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
 
   constructor(
     private readonly server: CallServer,
-    private readonly stream: ServerHttp2Stream,
-    private readonly headers: IncomingHttpHeaders,
+    private readonly stream: ServerStream,
+    private readonly headers: IncomingHeaders,
     private readonly rawHeaders: string[],
     private readonly handler: RpcMethodHandler,
     readonly deadline: number | undefined,
@@ -109,30 +110,27 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
     if (preferred && parseEncodingList(headerString(headers["grpc-accept-encoding"])).includes(preferred.name)) {
       this.compressor = preferred;
     }
-    // The server already ignores stream errors (the status says what happened); 'close',
-    // 'end' and 'wantTrailers' come once per stream, so `on` spares once()'s wrappers.
-    stream.on("close", this.onClose);
     if (deadline !== undefined) {
       this.timer = new DeadlineTimer(deadline, () => this.expire(), server.clock);
     }
     const streamingRequest = handler.kind === "client_streaming" || handler.kind === "bidi_streaming";
-    if (streamingRequest) this.queue = new MessageQueue(READ_HIGH_WATER_BYTES, () => stream.resume(), this);
+    if (streamingRequest) this.queue = new MessageQueue(READ_HIGH_WATER_BYTES, this);
     this.reader = new MessageReader(this, server.maxReceiveMessageLength, decompressor);
     this.writer = new MessageWriter(this);
     this.writer.attach(new ResponseSink(this, stream, observer));
-    stream.on("data", this.onData);
-    stream.on("end", this.onEnd);
+    stream.listen(this);
     if (streamingRequest) this.invoke(this.requestIterable());
   }
 
   // ---- reading -----------------------------------------------------------------
 
-  private onData = (chunk: Buffer): void => {
+  /** @internal ServerStreamListener */
+  onStreamData(chunk: Uint8Array): void {
     this.reader.push(chunk);
-  };
+  }
 
-  private onEnd = (): void => {
-    this.requestsEnded = true;
+  /** @internal ServerStreamListener */
+  onStreamEnd(): void {
     if (this.finished || this.queue?.ended) return;
     if (this.reader.hasPartialMessage) {
       this.finishWithStatus(StatusCode.INTERNAL, "Request stream ended in the middle of a message");
@@ -157,7 +155,7 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
     }
     if (request instanceof Promise) request.then((r) => this.invoke(r), ignore);
     else this.invoke(request);
-  };
+  }
 
   /** @internal MessageSink */
   onMessageBytes(bytes: Uint8Array, compressed: boolean): void {
@@ -174,6 +172,11 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
     }
     this.requestBytes = bytes;
     this.requestWasCompressed = compressed;
+  }
+
+  /** @internal QueueOwner: the handler has read what was buffered; let the client send more. */
+  onQueueDrained(): void {
+    this.stream.resume();
   }
 
   /** @internal MessageSink */
@@ -330,7 +333,7 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
 
   // ---- writing -----------------------------------------------------------------
 
-  /** gRPC Python `write()`: sends one response; resolves when HTTP/2 has room for more. */
+  /** gRPC Python `write()`: sends one response; resolves when the stream has room for more (flow control). */
   write(response: unknown): Promise<void> {
     if (this.finished) return HAS_ROOM; // a finished call drops late writes
     let frame: Frame | Promise<Frame>;
@@ -363,65 +366,47 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
   sendHeaders(): void {
     if (this.headersSent) return;
     this.headersSent = true;
-    const headers: OutgoingHttpHeaders = {
+    const headers: OutgoingHeaders = {
       ":status": 200,
       "content-type": "application/grpc",
       "grpc-accept-encoding": ACCEPT_ENCODING_HEADER,
     };
     if (this.compressor) headers["grpc-encoding"] = this.compressor.name;
     if (this.initialMd) this.initialMd.toHttp2Headers(headers as Record<string, string | string[]>);
-    this.stream.respond(headers, RESPOND_WITH_TRAILERS);
-    this.stream.on("wantTrailers", this.onWantTrailers);
+    this.stream.sendHeaders(headers);
   }
 
   /** @internal ResponseSink: the writer has written everything; send the status. */
   endResponse(frame: Frame | undefined): void {
-    const stream = this.stream;
-    if (this.clientGone || stream.destroyed) return;
+    if (this.clientGone || this.stream.closed) return;
     if (frame === undefined && !this.headersSent) {
       this.respondTrailersOnly();
       return;
     }
     this.sendHeaders();
-    endWithFrame(stream, frame);
+    // After our status, a client still sending is told to stop (gRPC core does the
+    // same); otherwise a stream whose client never half-closes stays open.
+    this.stream.end(frame, this.trailers!, this.stopClient);
   }
 
-  private onWantTrailers = (): void => {
-    try {
-      this.stream.sendTrailers(this.trailers ?? { "grpc-status": String(StatusCode.OK) });
-    } catch {
-      return; // the stream was reset meanwhile; nothing is left to tell
-    }
-    // Not from inside this event: Node would reset the stream before the trailers go out.
-    if (!this.requestsEnded) setImmediate(ServerCall.closeIfClientSending, this);
-  };
+  /** How a client still sending after the status is stopped: past the deadline, cancelled. */
+  private get stopClient(): StreamReset {
+    return this.expired ? "cancel" : "done";
+  }
 
   private prepareTrailers(code: StatusCode, details: string): void {
-    const trailers: OutgoingHttpHeaders = { "grpc-status": String(code) };
+    const trailers: OutgoingHeaders = { "grpc-status": String(code) };
     if (details !== "") trailers["grpc-message"] = encodeStatusMessage(details);
     if (this.trailingMd) this.trailingMd.toHttp2Headers(trailers as Record<string, string | string[]>);
     this.trailers = trailers;
   }
 
   private respondTrailersOnly(): void {
-    const headers: OutgoingHttpHeaders = { ":status": 200, "content-type": "application/grpc", ...this.trailers };
+    const headers: OutgoingHeaders = { ":status": 200, "content-type": "application/grpc", ...this.trailers };
     if (headers["grpc-status"] === String(StatusCode.UNIMPLEMENTED)) headers["grpc-accept-encoding"] = ACCEPT_ENCODING_HEADER;
     if (this.initialMd) this.initialMd.toHttp2Headers(headers as Record<string, string | string[]>);
     this.headersSent = true;
-    try {
-      this.stream.respond(headers, RESPOND_END_STREAM);
-    } catch {
-      return; // already reset by the peer
-    }
-    ServerCall.closeIfClientSending(this);
-  }
-
-  // After our status, a client still sending is told to stop (gRPC core does the
-  // same); otherwise a stream whose client never half-closes stays open.
-  private static closeIfClientSending(call: ServerCall): void {
-    const stream = call.stream;
-    if (call.requestsEnded || stream.closed) return;
-    stream.close(call.expired ? http2Constants.NGHTTP2_CANCEL : http2Constants.NGHTTP2_NO_ERROR);
+    this.stream.respond(headers, this.stopClient);
   }
 
   // ---- ending ------------------------------------------------------------------
@@ -443,7 +428,7 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
       this.writer.fail();
       this.endResponse(undefined);
       // Past the deadline, a client that does not read (so the trailers wait) is reset at once.
-      if (this.expired && this.stream.writableNeedDrain && !this.stream.closed) this.stream.close(http2Constants.NGHTTP2_CANCEL);
+      if (this.expired && this.stream.writeBlocked) this.stream.reset("cancel");
       this.abortSignal(failure);
     } else {
       this.writer.end();
@@ -458,7 +443,9 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
     this.finishWithStatus(StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded");
   }
 
-  private onClose = (): void => {
+  /** @internal ServerStreamListener */
+  onStreamClose(): void {
+    this.closed = true;
     if (!this.finished) {
       // The client reset the stream (or the connection died) before we finished.
       this.clientGone = true;
@@ -489,7 +476,7 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
         }
       }
     }
-  };
+  }
 
   /** @internal Server shutdown after the grace period: end with UNAVAILABLE. */
   shutdown(): void {
@@ -527,15 +514,11 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
   }
 
   peer(): string {
-    const socket = this.stream.session?.socket;
-    if (!socket) return "unknown";
-    const address = socket.remoteAddress;
-    if (address === undefined) return `unix:${(socket as { localAddress?: string }).localAddress ?? ""}`;
-    return socket.remoteFamily === "IPv6" ? `ipv6:[${address}]:${socket.remotePort}` : `ipv4:${address}:${socket.remotePort}`;
+    return this.stream.peer();
   }
 
   authContext(): AuthContext {
-    return authContextOf(this.stream.session);
+    return authContextOf(this.stream.authContext());
   }
 
   peerIdentities(): Buffer[] | undefined {
@@ -596,13 +579,13 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
   }
 
   addCallback(callback: () => void): boolean {
-    if (this.stream.closed) return false;
+    if (this.closed) return false;
     (this.doneCallbacks ??= []).push(() => callback());
     return true;
   }
 
   addDoneCallback(callback: (context: ServicerContext) => void): void {
-    if (this.stream.closed) callback(this);
+    if (this.closed) callback(this);
     else (this.doneCallbacks ??= []).push(callback);
   }
 
@@ -635,18 +618,14 @@ export class ServerCall implements ServicerContext<unknown, unknown> {
 class ResponseSink implements FrameSink {
   constructor(
     private readonly call: ServerCall,
-    private readonly stream: ServerHttp2Stream,
+    private readonly stream: ServerStream,
     private readonly observer: CallObserver | undefined,
   ) {}
 
   write(frame: Frame): boolean {
     if (this.observer !== undefined) reportSent(this.observer, frame);
     this.call.sendHeaders();
-    const stream = this.stream;
-    // Small frames go out in batches of up to 16 KiB and wait for 'drain' as Node's
-    // high-water mark says, so that the session sends while the handler produces (a
-    // handler of 16 B messages held to the budget fills 1 MiB before anything leaves).
-    return writeFrame(stream, frame) || (!isSmallFrame(frame) && stream.writableLength < streamWriteBudget(stream));
+    return this.stream.write(frame);
   }
 
   end(frame?: Frame): void {
@@ -655,7 +634,7 @@ class ResponseSink implements FrameSink {
   }
 
   onceDrain(listener: () => void): void {
-    this.stream.once("drain", listener);
+    this.stream.onceDrain(listener);
   }
 }
 

@@ -1,10 +1,8 @@
 import type { DescService } from "@bufbuild/protobuf";
-import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import {
   DEFAULT_MAX_RECEIVE_MESSAGE_LENGTH,
   logError,
   messageLimit,
-  RESPOND_END_STREAM,
   OPT_DEFAULT_COMPRESSION,
   OPT_MAX_RECEIVE_MESSAGE_LENGTH,
   OPT_MAX_SEND_MESSAGE_LENGTH,
@@ -17,7 +15,10 @@ import {
   type ChannelOptions,
   type Clock,
   type ConnectionObserver,
+  type IncomingHeaders,
   type InstrumentationPlugin,
+  type OutgoingHeaders,
+  type ServerStream,
   type ServerCallInfo,
   type ServerObserver,
 } from "../transport/index.js";
@@ -191,7 +192,7 @@ export class Server implements CallServer {
       tls: credentials?.tls,
       refreshTls: credentials?.refreshTls,
       admit: credentials && ((session) => credentials.admit(session)),
-      onStream: (stream, headers, rawHeaders, connection) => this.onStream(stream, headers, rawHeaders, connection),
+      onStream: (stream, headers, rawHeaders, connection) => this.acceptStream(stream, headers, rawHeaders, connection),
       observer: this.observer,
     });
     this.listeners.push(listener);
@@ -339,8 +340,19 @@ export class Server implements CallServer {
 
   // ---- dispatch ----------------------------------------------------------------------
 
-  private onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: string[], connection: ConnectionObserver | undefined): void {
-    stream.on("error", ignore);
+  /**
+   * Serves one stream that a transport accepted: the seam through which HTTP/2 ports,
+   * the in-process transport of `async-grpc/testing` and any other transport hand calls
+   * to the server. `headers` and `rawHeaders` are the request's header block (as an
+   * object and as a flat `[name, value, ...]` list); the server checks them as it
+   * checks HTTP/2 requests (method, content-type, `te`, `grpc-timeout`,
+   * `grpc-encoding`) and answers on `stream`. `connection` is the instrumentation
+   * observer of the stream's connection, if the transport has one. The server must be
+   * started: before `start()` and after `stop()` the call is answered UNAVAILABLE.
+   * gRPC Python has no equivalent (grpc-java's `ServerTransportListener.transportCreated`
+   * is the nearest).
+   */
+  acceptStream(stream: ServerStream, headers: IncomingHeaders, rawHeaders: string[], connection?: ConnectionObserver): void {
     if (headers[":method"] !== "POST") {
       respondHttp(stream, 405, { allow: "POST" });
       return;
@@ -389,7 +401,7 @@ export class Server implements CallServer {
       this.dispatch(stream, headers, rawHeaders, handler, deadline, decompressor, connection);
       return;
     }
-    const details: HandlerCallDetails = { method: path, invocationMetadata: Metadata.fromRawHeaders(rawHeaders), authContext: authContextOf(stream.session) };
+    const details: HandlerCallDetails = { method: path, invocationMetadata: Metadata.fromRawHeaders(rawHeaders), authContext: authContextOf(stream.authContext()) };
     this.intercepting++;
     let lookup: Promise<RpcMethodHandler | undefined>;
     try {
@@ -414,22 +426,22 @@ export class Server implements CallServer {
   }
 
   /** Answers a call that reaches no handler with a status; instrumentation sees it start and end. */
-  private refuse(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, connection: ConnectionObserver | undefined, code: StatusCode, details: string): void {
+  private refuse(stream: ServerStream, headers: IncomingHeaders, connection: ConnectionObserver | undefined, code: StatusCode, details: string): void {
     const path = headers[":path"] ?? "";
     this.observer?.onCallStarted?.(path, connection, new IncomingCall(headers, this.isRegistered(path)))?.onEnd?.(code, details);
     respondStatus(stream, code, details);
   }
 
   private dispatch(
-    stream: ServerHttp2Stream,
-    headers: IncomingHttpHeaders,
+    stream: ServerStream,
+    headers: IncomingHeaders,
     rawHeaders: string[],
     handler: RpcMethodHandler | undefined,
     deadline: number | undefined,
     decompressor: Compressor | undefined,
     connection: ConnectionObserver | undefined,
   ): void {
-    if (stream.destroyed || stream.closed) return;
+    if (stream.closed) return;
     if (handler === undefined) {
       this.refuse(stream, headers, connection, StatusCode.UNIMPLEMENTED, `Method not found: ${headers[":path"] ?? ""}`);
       return;
@@ -479,7 +491,7 @@ export function createServer(config?: ServerConfig): Server {
 /** What instrumentation may read of an incoming call. */
 class IncomingCall implements ServerCallInfo {
   constructor(
-    private readonly headers: IncomingHttpHeaders,
+    private readonly headers: IncomingHeaders,
     readonly registered: boolean,
   ) {}
 
@@ -489,27 +501,17 @@ class IncomingCall implements ServerCallInfo {
   }
 }
 
-function respondStatus(stream: ServerHttp2Stream, code: StatusCode, details: string): void {
-  const headers: OutgoingHttpHeaders = {
+function respondStatus(stream: ServerStream, code: StatusCode, details: string): void {
+  const headers: OutgoingHeaders = {
     ":status": 200,
     "content-type": "application/grpc",
     "grpc-status": String(code),
     "grpc-message": encodeStatusMessage(details),
   };
   if (code === StatusCode.UNIMPLEMENTED) headers["grpc-accept-encoding"] = ACCEPT_ENCODING_HEADER;
-  try {
-    stream.respond(headers, RESPOND_END_STREAM);
-  } catch {
-    // The client reset the stream first.
-  }
+  stream.respond(headers);
 }
 
-function respondHttp(stream: ServerHttp2Stream, status: number, extra: OutgoingHttpHeaders): void {
-  try {
-    stream.respond({ ":status": status, ...extra }, RESPOND_END_STREAM);
-  } catch {
-    // The client reset the stream first.
-  }
+function respondHttp(stream: ServerStream, status: number, extra: OutgoingHeaders): void {
+  stream.respond({ ":status": status, ...extra });
 }
-
-function ignore(): void {}

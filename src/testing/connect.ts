@@ -1,4 +1,5 @@
-import { insecureChannel, type Channel, type Clock, type Server } from "async-grpc";
+import type { Channel, Clock, Server } from "async-grpc";
+import { inProcessChannel } from "./in-process.js";
 
 /** A channel connected to a testing server; `close()` closes both. */
 export interface Connection {
@@ -12,20 +13,18 @@ export interface ConnectOptions {
 }
 
 /**
- * Starts `server` (handlers added, not started) and connects a channel to it. The one
- * place the testing companion picks a transport: loopback HTTP/2 on 127.0.0.1 and a
- * free port today, the in-process transport when it lands.
+ * Starts `server` (handlers added, not started) and connects a channel to it: the one
+ * place the testing companion picks a transport, the in-process one (no port, no
+ * socket, the same call machinery as over HTTP/2).
  */
 export async function connect(server: Server, options: ConnectOptions): Promise<Connection> {
-  let port: number;
   try {
-    port = await server.addInsecurePort("127.0.0.1:0");
     await server.start();
   } catch (err) {
     await server.stop(null);
     throw err;
   }
-  const channel = insecureChannel(`127.0.0.1:${port}`, { clock: options.clock });
+  const channel = inProcessChannel(server, { name: "testing", clock: options.clock });
   return {
     channel,
     async close() {

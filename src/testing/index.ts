@@ -9,3 +9,4 @@ export { UnaryUnaryChannelRpc, UnaryStreamChannelRpc, StreamUnaryChannelRpc, Str
 export { strictRealTime } from "./real-time.js";
 export { strictFakeTime, StrictFakeTime } from "./fake-time.js";
 export type { Time, ScheduledCall } from "./time.js";
+export { inProcessChannel, inProcessTransport, type InProcessChannelConfig } from "./in-process.js";

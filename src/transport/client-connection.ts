@@ -7,6 +7,7 @@ import { IdleTimer } from "./connection-idle.js";
 import { connectionInfo } from "./connection-info.js";
 import { ConnectivityState } from "./connectivity-state.js";
 import { flowControlFrom } from "./flow-control.js";
+import { Http2ClientTransport } from "./http2-client-stream.js";
 import type { ConnectionObserver, SubchannelObserver } from "./instrumentation.js";
 import { KeepalivePinger } from "./keepalive.js";
 import {
@@ -58,6 +59,7 @@ export class ClientConnection {
   /** The keepalive interval; doubled each time a server answers GOAWAY "too_many_pings" (gRFC A8). */
   keepaliveTimeMs: number;
   private session: ClientHttp2Session | undefined;
+  private transport: Http2ClientTransport | undefined;
   private readonly draining = new Set<ClientHttp2Session>();
   private readonly backoff: Backoff;
   private readonly listeners = new Set<StateListener>();
@@ -226,7 +228,16 @@ export class ClientConnection {
     return this.state === ConnectivityState.READY ? this.session : undefined;
   }
 
-  /** Opens a stream on the ready session; the caller has checked `readySession`. */
+  /** The ready session as calls open streams on it, if READY. */
+  get readyTransport(): Http2ClientTransport | undefined {
+    const session = this.readySession;
+    if (session === undefined) return undefined;
+    let transport = this.transport;
+    if (transport?.session !== session) this.transport = transport = new Http2ClientTransport(this, session);
+    return transport;
+  }
+
+  /** Opens a stream on `session` (a call's, through its `Http2ClientTransport`, which reports its close). */
   request(session: ClientHttp2Session, headers: OutgoingHttpHeaders): ClientHttp2Stream {
     const stream = session.request(headers, { endStream: false });
     const count = this.streamsOn(session);
@@ -235,17 +246,13 @@ export class ClientConnection {
       session.ref();
       if (session === this.session) this.idle?.busy();
     }
-    // The stream's own session: it may be retired (draining) by the time the stream closes.
-    stream.once("close", () => this.onStreamClose(session));
-    const observer = this.observers?.get(session);
-    if (observer !== undefined) {
-      observer.onStreamStarted?.();
-      stream.once("close", () => observer.onStreamEnded?.(stream.rstCode === http2.constants.NGHTTP2_NO_ERROR));
-    }
+    this.observers?.get(session)?.onStreamStarted?.();
     return stream;
   }
 
-  private onStreamClose(session: ClientHttp2Session): void {
+  /** @internal A stream of `session` (its own: it may be retired, draining, by now) closed. */
+  streamClosed(session: ClientHttp2Session, stream: ClientHttp2Stream): void {
+    this.observers?.get(session)?.onStreamEnded?.(stream.rstCode === http2.constants.NGHTTP2_NO_ERROR);
     const count = this.streamsOn(session) - 1;
     if (count > 0) {
       this.streamCounts.set(session, count);

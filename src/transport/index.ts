@@ -1,10 +1,24 @@
 // The HTTP/2 transport: the only layer that imports node:http2.
 export { ConnectivityState } from "./connectivity-state.js";
 export { ClientConnection, type ConnectionConfig, type SocketAddress } from "./client-connection.js";
-export { ServerListener, type ListenerConfig, type StreamHandler } from "./server-listener.js";
-export { streamWriteBudget } from "./server-session.js";
-export { MessageQueue, type MessageDecoding } from "./message-queue.js";
-export { MessageWriter, HAS_ROOM, encodeMessage, endWithFrame, handled, isSmallFrame, reportSent, writeFrame, type Frame, type FrameSink, type ReplayBudget } from "./message-writer.js";
+export { ServerListener, type ListenerConfig } from "./server-listener.js";
+export type {
+  ClientStream,
+  ClientStreamListener,
+  ClientTransport,
+  ConnectionAuth,
+  IncomingHeaders,
+  OutgoingHeaders,
+  ServerStream,
+  ServerStreamListener,
+  StreamAcceptor,
+  StreamCloseReason,
+  StreamReset,
+} from "./call-stream.js";
+export { ReportingSink } from "./reporting-sink.js";
+export { recordConnectionAuth } from "./connection-auth.js";
+export { MessageQueue, type MessageDecoding, type QueueOwner } from "./message-queue.js";
+export { MessageWriter, HAS_ROOM, encodeMessage, endWithFrame, handled, reportSent, writeFrame, type Frame, type FrameSink, type ReplayBudget } from "./message-writer.js";
 export { MessageReader, type MessageParser, type MessageSink } from "./message-reader.js";
 export { trace, logDebug, logError } from "./trace.js";
 export * from "./options.js";

@@ -7,6 +7,11 @@ export interface MessageDecoding<T> {
   decodeMessage(bytes: Uint8Array, compressed: boolean): T | Promise<T>;
 }
 
+/** Who a queue serves (a call): decodes its messages, and resumes its stream once the reader has caught up. */
+export interface QueueOwner<T> extends MessageDecoding<T> {
+  onQueueDrained(): void;
+}
+
 /**
  * A bounded pull queue between a push source (a stream's DATA, already framed) and
  * one async reader.
@@ -16,7 +21,7 @@ export interface MessageDecoding<T> {
  * is being inflated: a peer that sends small compressed frames that each inflate to
  * the receive limit cannot make us inflate more than the reader asks for. `push`
  * reports when the buffered bytes pass the high-water mark so the source can pause
- * its stream (and thereby HTTP/2 flow control stops the peer); `onDrained` fires once
+ * its stream (and thereby flow control stops the peer); `onQueueDrained` is told once
  * the reader has brought it back under the low-water mark.
  *
  * Once the reader gives up (`discard`) or the queue has ended, pushed messages are
@@ -38,8 +43,7 @@ export class MessageQueue<T> {
 
   constructor(
     private readonly highWaterBytes: number,
-    private readonly onDrained: () => void,
-    private readonly decoding: MessageDecoding<T>,
+    private readonly owner: QueueOwner<T>,
   ) {}
 
   get ended(): boolean {
@@ -99,7 +103,7 @@ export class MessageQueue<T> {
       this.lastCompressed = compressed;
       let value: T | Promise<T>;
       try {
-        value = this.decoding.decodeMessage(bytes, compressed);
+        value = this.owner.decodeMessage(bytes, compressed);
       } catch (err) {
         return Promise.reject(err);
       }
@@ -124,7 +128,7 @@ export class MessageQueue<T> {
     this.lastCompressed = compressed;
     let value: T | Promise<T>;
     try {
-      value = this.decoding.decodeMessage(bytes, compressed);
+      value = this.owner.decodeMessage(bytes, compressed);
     } catch (err) {
       reject(err);
       return;
@@ -148,7 +152,7 @@ export class MessageQueue<T> {
     }
     if (this.paused && this.bytes <= this.highWaterBytes / 2) {
       this.paused = false;
-      this.onDrained();
+      this.owner.onQueueDrained();
     }
   }
 }

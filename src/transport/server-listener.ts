@@ -4,14 +4,13 @@ import { isIP } from "node:net";
 import type { SecureContextOptions } from "node:tls";
 import { connectionInfo } from "./connection-info.js";
 import { flowControlFrom } from "./flow-control.js";
-import type { ConnectionObserver, ServerObserver } from "./instrumentation.js";
+import type { StreamAcceptor } from "./call-stream.js";
+import { Http2ServerStream } from "./http2-server-stream.js";
+import type { ServerObserver } from "./instrumentation.js";
 import { numberOption, OPT_SERVER_HANDSHAKE_TIMEOUT_MS, type ChannelOptions } from "./options.js";
 import { streamResetLimitsFrom } from "./rapid-reset.js";
 import { ServerSession, serverSessionPolicyFrom, type ServerSessionPolicy } from "./server-session.js";
 import { trace } from "./trace.js";
-
-/** `connection` is the instrumentation observer of the stream's connection, if it is observed. */
-export type StreamHandler = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: string[], connection: ConnectionObserver | undefined) => void;
 
 export interface ListenerConfig {
   options: ChannelOptions;
@@ -21,7 +20,8 @@ export interface ListenerConfig {
   refreshTls?: () => SecureContextOptions | undefined;
   /** Decides whether to serve a connection just accepted (after its handshake); false closes it. */
   admit?: (session: ServerHttp2Session) => boolean;
-  onStream: StreamHandler;
+  /** Where accepted streams go; `connection` is the instrumentation observer of the stream's connection, if it is observed. */
+  onStream: StreamAcceptor;
   /** The server's instrumentation; each accepted connection is offered to it. */
   observer?: ServerObserver | undefined;
 }
@@ -88,7 +88,7 @@ export class ServerListener {
       : http2.createServer(common);
     const observed = this.config.observer?.onConnection !== undefined;
     server.on("stream", (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]) =>
-      this.config.onStream(stream, headers, rawHeaders, observed ? this.sessions.get(stream.session as ServerHttp2Session)?.observer : undefined),
+      this.config.onStream(new Http2ServerStream(stream), headers, rawHeaders, observed ? this.sessions.get(stream.session as ServerHttp2Session)?.observer : undefined),
     );
     server.on("session", (session: ServerHttp2Session) => this.adopt(session, flow.connectionWindowBytes));
     server.on("sessionError", (err: Error) => trace("server", () => `session error: ${err.message}`));
