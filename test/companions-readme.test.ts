@@ -146,7 +146,7 @@ test("the README quotes every snippet above", () => {
     assert.ok(readme.includes(code), `README lacks the current text of the "${match[2]}" snippet:\n${code}`);
     count++;
   }
-  assert.is(count, 8);
+  assert.is(count, 9);
 });
 
 test.after(async () => {
