@@ -117,7 +117,7 @@ function targetMet(t: Target, metric: MetricSpec, r: number | undefined): boolea
 
 function describeTarget(t: Target, metric: MetricSpec): string {
   const op = metric.higherIsBetter ? (t.strict ? ">" : "≥") : t.strict ? "<" : "≤";
-  return `${op} ${t.bound}x ${t.against}`;
+  return `${op} ${Number(t.bound.toFixed(2))}x ${t.against}`;
 }
 
 function metricName(m: MetricSpec): string {
