@@ -259,15 +259,28 @@ export class ServerCall implements ServicerContext<unknown, unknown>, ServerStre
       return;
     }
     if (handler.kind === "unary" || handler.kind === "client_streaming") {
-      if (result instanceof Promise) result.then(this.onUnaryResult, this.onHandlerError);
+      if (result instanceof Promise) void this.awaitResponse(result);
       else this.onUnaryResult(result);
     } else {
-      this.drainStreamResult(result).then(this.onStreamDone, this.onHandlerError);
+      void this.streamResponses(result);
     }
   }
 
-  // Never throws: it runs as a fulfilment handler.
-  private onUnaryResult = (response: unknown): void => {
+  // The handler's outcome is awaited in an async method rather than passed callbacks:
+  // one promise per call, where `then(onResult, onError)` needed a closure for each
+  // (made for every call) and a promise of its own. Neither method ever rejects.
+  private async awaitResponse(result: Promise<unknown>): Promise<void> {
+    let response: unknown;
+    try {
+      response = await result;
+    } catch (err) {
+      this.onHandlerError(err);
+      return;
+    }
+    this.onUnaryResult(response);
+  }
+
+  private onUnaryResult(response: unknown): void {
     if (this.finished) return;
     if (this.statusCode !== undefined && this.statusCode !== StatusCode.OK) {
       this.finishWithStatus(this.statusCode, this.statusDetails ?? "");
@@ -279,43 +292,43 @@ export class ServerCall implements ServicerContext<unknown, unknown>, ServerStre
     }
     void this.write(response);
     this.finishWithStatus(StatusCode.OK, this.statusDetails ?? "");
-  };
-
-  private async drainStreamResult(result: unknown): Promise<void> {
-    if (result === undefined || result === null) return;
-    if (result instanceof Promise) {
-      await result;
-      return;
-    }
-    // A write that leaves room returns HAS_ROOM, and is not awaited: one promise turn
-    // less per message, and none at all for a synchronous iterable.
-    if (typeof (result as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function") {
-      for await (const response of result as AsyncIterable<unknown>) {
-        if (this.finished) break;
-        const room = this.write(response);
-        if (room !== HAS_ROOM) await room;
-      }
-      return;
-    }
-    if (typeof (result as Iterable<unknown>)[Symbol.iterator] === "function") {
-      for (let response of result as Iterable<unknown>) {
-        if (this.finished) break;
-        // As `for await` would: a synchronous iterable may yield promises.
-        if (response instanceof Promise) response = await response;
-        if (this.finished) break;
-        const room = this.write(response);
-        if (room !== HAS_ROOM) await room;
-      }
-      return;
-    }
-    throw new TypeError("A streaming method handler must return an (async) iterable or nothing");
   }
 
-  private onStreamDone = (): void => {
+  /** Writes what a streaming handler returned (an iterable, or a promise when it wrote itself), then the status. */
+  private async streamResponses(result: unknown): Promise<void> {
+    try {
+      if (result instanceof Promise) {
+        await result;
+      } else if (result !== undefined && result !== null) {
+        // A write that leaves room returns HAS_ROOM, and is not awaited: one promise turn
+        // less per message, and none at all for a synchronous iterable.
+        if (typeof (result as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function") {
+          for await (const response of result as AsyncIterable<unknown>) {
+            if (this.finished) break;
+            const room = this.write(response);
+            if (room !== HAS_ROOM) await room;
+          }
+        } else if (typeof (result as Iterable<unknown>)[Symbol.iterator] === "function") {
+          for (let response of result as Iterable<unknown>) {
+            if (this.finished) break;
+            // As `for await` would: a synchronous iterable may yield promises.
+            if (response instanceof Promise) response = await response;
+            if (this.finished) break;
+            const room = this.write(response);
+            if (room !== HAS_ROOM) await room;
+          }
+        } else {
+          throw new TypeError("A streaming method handler must return an (async) iterable or nothing");
+        }
+      }
+    } catch (err) {
+      this.onHandlerError(err);
+      return;
+    }
     this.finishWithStatus(this.statusCode ?? StatusCode.OK, this.statusDetails ?? "");
-  };
+  }
 
-  private onHandlerError = (err: unknown): void => {
+  private onHandlerError(err: unknown): void {
     if (this.finished) return;
     if (err instanceof RpcError) {
       if (err.trailingMetadata.size > 0) (this.trailingMd ??= new Metadata()).merge(err.trailingMetadata);
@@ -329,7 +342,7 @@ export class ServerCall implements ServicerContext<unknown, unknown>, ServerStre
     }
     logError(`Exception in the method handler of ${this.method()}`, err);
     this.finishWithStatus(StatusCode.UNKNOWN, "Unexpected error in the method handler");
-  };
+  }
 
   // ---- writing -----------------------------------------------------------------
 
