@@ -1,9 +1,9 @@
-import { systemClock, type Clock } from "../transport/index.js";
+import type { Clock } from "../transport/index.js";
 
 // Deadlines are absolute milliseconds on the channel's clock (wall-clock epoch ms by default).
 
 /** Absolute deadline in epoch ms from per-call `timeoutMs`/`deadline`, the earlier winning. */
-export function resolveDeadline(timeoutMs: number | undefined, deadline: Date | number | undefined, clock: Clock = systemClock): number | undefined {
+export function resolveDeadline(timeoutMs: number | undefined, deadline: Date | number | undefined, clock: Clock): number | undefined {
   let at: number | undefined;
   if (timeoutMs !== undefined) {
     if (typeof timeoutMs !== "number" || Number.isNaN(timeoutMs)) throw new TypeError(`timeoutMs must be a number, got ${String(timeoutMs)}`);

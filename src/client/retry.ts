@@ -57,7 +57,7 @@ export class CallRetry {
    * up, throttled, the server's pushback says no, or the deadline comes first; `now` is
    * on the deadline's clock).
    */
-  nextDelay(code: StatusCode, pushback: string | undefined, deadline: number | undefined, now = Date.now()): number | undefined {
+  nextDelay(code: StatusCode, pushback: string | undefined, deadline: number | undefined, now: number): number | undefined {
     const policy = this.policy;
     if (!policy.retryableStatusCodes.has(code)) return undefined;
     this.throttle?.onFailure();

@@ -1,5 +1,4 @@
-import type { Http2Session } from "node:http2";
-import { recordConnectionAuth } from "../transport/index.js";
+import type { ConnectionAuth } from "../transport/index.js";
 import type { Socket } from "node:net";
 import type { PeerCertificate, TLSSocket } from "node:tls";
 
@@ -12,15 +11,10 @@ import type { PeerCertificate, TLSSocket } from "node:tls";
  * `peer_spiffe_id`, `x509_pem_cert` and `x509_pem_cert_chain`. Nothing comes from a
  * certificate the server did not verify.
  */
-export type AuthContext = Readonly<Record<string, readonly Buffer[]>>;
+export type AuthContext = ConnectionAuth;
 
 const INSECURE: AuthContext = Object.freeze({ transport_security_type: [Buffer.from("insecure")], security_level: [Buffer.from("TSI_SECURITY_NONE")] });
 const LOCAL: AuthContext = Object.freeze({ transport_security_type: [Buffer.from("local")], security_level: [Buffer.from("TSI_PRIVACY_AND_INTEGRITY")] });
-
-/** @internal Remembers what was verified about `session` for every call on it (its streams report it). */
-export function recordAuthContext(session: Http2Session, context: AuthContext): void {
-  recordConnectionAuth(session, context);
-}
 
 /** @internal The auth context of a call whose stream reports `recorded` about its connection (insecure if nothing). */
 export function authContextOf(recorded: AuthContext | undefined): AuthContext {

@@ -1,7 +1,7 @@
 import type { SecureServerOptions, ServerHttp2Session } from "node:http2";
 import type { SecureContextOptions } from "node:tls";
-import { logError } from "../transport/index.js";
-import { localAuthContext, recordAuthContext, tlsAuthContext } from "./auth-context.js";
+import { logError, recordConnectionAuth } from "../transport/index.js";
+import { localAuthContext, tlsAuthContext } from "./auth-context.js";
 import { toPem, type Pem } from "./channel-credentials.js";
 import { isLoopbackAddress, LocalConnectionType } from "./local-connection-type.js";
 
@@ -41,10 +41,10 @@ export class ServerCredentials {
       // A unix socket's peer has no address.
       const ok = this.local === LocalConnectionType.UDS ? remote === undefined : remote !== undefined && isLoopbackAddress(remote);
       if (!ok) return false;
-      recordAuthContext(session, localAuthContext());
+      recordConnectionAuth(session, localAuthContext());
       return true;
     }
-    recordAuthContext(session, tlsAuthContext(socket));
+    recordConnectionAuth(session, tlsAuthContext(socket));
     return true;
   }
 }

@@ -6,7 +6,7 @@ import {
   MessageReader,
   MessageWriter,
   HAS_ROOM,
-  reportSent,
+  ReportingSink,
   trace,
   type Frame,
   type CallObserver,
@@ -117,7 +117,8 @@ export class ServerCall implements ServicerContext<unknown, unknown>, ServerStre
     if (streamingRequest) this.queue = new MessageQueue(READ_HIGH_WATER_BYTES, this);
     this.reader = new MessageReader(this, server.maxReceiveMessageLength, decompressor);
     this.writer = new MessageWriter(this);
-    this.writer.attach(new ResponseSink(this, stream, observer));
+    const sink = new ResponseSink(this, stream);
+    this.writer.attach(observer === undefined ? sink : new ReportingSink(sink, observer));
     stream.listen(this);
     if (streamingRequest) this.invoke(this.requestIterable());
   }
@@ -627,22 +628,22 @@ export class ServerCall implements ServicerContext<unknown, unknown>, ServerStre
   }
 }
 
-/** The response body of one call as its writer sees it: headers go out before the first message. */
+/**
+ * The response body of one call as its writer sees it: headers go out before the first
+ * message. An observed call's writer sees it through a `ReportingSink`, as the client's does.
+ */
 class ResponseSink implements FrameSink {
   constructor(
     private readonly call: ServerCall,
     private readonly stream: ServerStream,
-    private readonly observer: CallObserver | undefined,
   ) {}
 
   write(frame: Frame): boolean {
-    if (this.observer !== undefined) reportSent(this.observer, frame);
     this.call.sendHeaders();
     return this.stream.write(frame);
   }
 
   end(frame?: Frame): void {
-    if (this.observer !== undefined) reportSent(this.observer, frame);
     this.call.endResponse(frame);
   }
 

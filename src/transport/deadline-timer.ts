@@ -1,4 +1,4 @@
-import { systemClock, type Clock, type TimerHandle } from "./clock.js";
+import type { Clock, TimerHandle } from "./clock.js";
 
 // setTimeout fires at once for delays past 2^31-1 ms; re-arming keeps a far deadline
 // (grpc-timeout allows 99999999H) far.
@@ -11,7 +11,7 @@ export class DeadlineTimer {
   constructor(
     private readonly deadline: number,
     private readonly fire: () => void,
-    private readonly clock: Clock = systemClock,
+    private readonly clock: Clock,
   ) {
     this.timer = this.arm();
   }

@@ -71,7 +71,7 @@ export class Http2ServerStream implements ServerStream {
     }
     if (stopClient !== undefined) {
       this.stopClient = stopClient;
-      closeIfClientSending(this);
+      this.stopIfClientSending();
     }
   }
 
