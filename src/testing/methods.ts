@@ -34,11 +34,6 @@ export class MethodTable {
     this.names = names.join(", ") || "none";
   }
 
-  /** The known method at `path`, if any (for calls arriving at a testing channel's server). */
-  get(path: string): DescMethod | undefined {
-    return this.byPath.get(path);
-  }
-
   /** Checks that `method` is one of these services' and of `kind`; `verb` is "invoke" or "take". */
   check(method: DescMethod, kind: Kind, verb: "invoke" | "take"): DescMethod {
     const called = `${verb}${CALL_SHAPE[kind]}`;

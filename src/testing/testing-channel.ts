@@ -1,16 +1,5 @@
-import { create, fromBinary, isMessage, toBinary } from "@bufbuild/protobuf";
 import type { DescMessage, DescMethod, DescMethodBiDiStreaming, DescMethodClientStreaming, DescMethodServerStreaming, DescMethodUnary, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
-import {
-  createServer,
-  unaryUnaryRpcMethodHandler,
-  unaryStreamRpcMethodHandler,
-  streamUnaryRpcMethodHandler,
-  streamStreamRpcMethodHandler,
-  type Channel,
-  type GenericRpcHandler,
-  type HandlerSerializers,
-  type RpcMethodHandler,
-} from "async-grpc";
+import { createServer, type Channel, type ServiceImplementation, type ServicerContext } from "async-grpc";
 import { Arrivals } from "./arrivals.js";
 import { endAsTold, StreamStreamChannelRpc, StreamUnaryChannelRpc, UnaryStreamChannelRpc, UnaryUnaryChannelRpc, type ChannelRpc } from "./channel-rpcs.js";
 import { connect, type Connection } from "./connect.js";
@@ -83,60 +72,35 @@ export class TestingChannel {
   }
 }
 
-/** Serves the `methods`: each call becomes an RPC in `arrivals`, for the test to take. */
-function testingHandler(methods: MethodTable, arrivals: Arrivals<AnyRpc>): GenericRpcHandler {
-  const handlers = new Map<string, RpcMethodHandler>();
-  return {
-    service({ method: path }) {
-      let handler = handlers.get(path);
-      if (handler === undefined) {
-        const method = methods.get(path);
-        if (method === undefined) return undefined;
-        handler = handlerFor(method, path, (rpc) => arrivals.add(path, rpc));
-        handlers.set(path, handler);
-      }
-      return handler;
-    },
-  };
-}
-
-// The handler of one method: each call becomes an RPC the test takes, and ends as the test says.
-function handlerFor(method: DescMethod, path: string, arrive: (rpc: AnyRpc) => void): RpcMethodHandler {
-  const serializers = serializersFor(method);
-  switch (method.methodKind) {
-    case "unary":
-      return unaryUnaryRpcMethodHandler((request, context) => {
-        const rpc = new UnaryUnaryChannelRpc(request, context, path);
-        arrive(rpc as AnyRpc);
-        return endAsTold(rpc, context);
-      }, serializers);
-    case "server_streaming":
-      return unaryStreamRpcMethodHandler(async (request, context) => {
-        const rpc = new UnaryStreamChannelRpc(request, context, path);
-        arrive(rpc as AnyRpc);
-        await endAsTold(rpc, context);
-      }, serializers);
-    case "client_streaming":
-      return streamUnaryRpcMethodHandler((_requests, context) => {
-        const rpc = new StreamUnaryChannelRpc(context, path);
-        arrive(rpc as AnyRpc);
-        return endAsTold(rpc, context);
-      }, serializers);
-    case "bidi_streaming":
-      return streamStreamRpcMethodHandler(async (_requests, context) => {
-        const rpc = new StreamStreamChannelRpc(context, path);
-        arrive(rpc as AnyRpc);
-        await endAsTold(rpc, context);
-      }, serializers);
+/**
+ * A servicer for `service` whose every method hands its call to the test as an RPC and
+ * ends it as the test says. Served with `addService`, so requests and responses go
+ * through the same protobuf codecs as any servicer's.
+ */
+function testingServicer(service: DescService, arrivals: Arrivals<AnyRpc>): object {
+  const servicer: Record<string, (input: unknown, context: ServicerContext) => Promise<unknown>> = {};
+  for (const method of service.methods) {
+    const path = pathOf(method);
+    servicer[method.localName] = (input, context) => {
+      const rpc = newRpc(method.methodKind, input, context, path);
+      arrivals.add(path, rpc);
+      return endAsTold(rpc, context);
+    };
   }
+  return servicer;
 }
 
-function serializersFor(method: DescMethod): HandlerSerializers<MessageShape<DescMessage>, unknown> {
-  const output = method.output;
-  return {
-    requestDeserializer: (bytes) => fromBinary(method.input, bytes),
-    responseSerializer: (response) => toBinary(output, isMessage(response, output) ? response : create(output, response as MessageInitShape<DescMessage>)),
-  };
+function newRpc(kind: DescMethod["methodKind"], input: unknown, context: ServicerContext, path: string): AnyRpc {
+  switch (kind) {
+    case "unary":
+      return new UnaryUnaryChannelRpc(input, context, path);
+    case "server_streaming":
+      return new UnaryStreamChannelRpc(input, context, path);
+    case "client_streaming":
+      return new StreamUnaryChannelRpc(context, path);
+    case "bidi_streaming":
+      return new StreamStreamChannelRpc(context, path);
+  }
 }
 
 /**
@@ -145,11 +109,12 @@ function serializersFor(method: DescMethod): HandlerSerializers<MessageShape<Des
  * Deadlines of the code under test's calls run on `time`.
  */
 export async function testingChannel(services: Iterable<DescService>, time: Time = strictRealTime(), options: TestingChannelOptions = {}): Promise<TestingChannel> {
-  const methods = new MethodTable(services);
+  const list = [...services];
+  const methods = new MethodTable(list);
   const arrivals = new Arrivals<AnyRpc>(options.takeTimeoutMs ?? DEFAULT_TAKE_TIMEOUT_MS);
   // The server's deadlines stay passive: the client's own timer ends a call whose
   // deadline passes, as it would against any server, and the test sees it cancelled.
   const server = createServer({ clock: passiveClock(time) });
-  server.addGenericRpcHandlers([testingHandler(methods, arrivals)]);
+  for (const service of list) server.addService(service, testingServicer(service, arrivals) as ServiceImplementation<DescService>);
   return new TestingChannel(methods, arrivals, await connect(server, { clock: time }));
 }
